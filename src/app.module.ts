@@ -1,0 +1,84 @@
+import { createSecretKey, randomUUID } from 'node:crypto';
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { IncomingMessage } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import { AgreementsModule } from './agreements/agreements.module';
+import { ChainsModule } from './chains/chains.module';
+import { AppConfig } from './common/app-config';
+import { Clock } from './common/clock';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { createValidationPipe } from './common/validation';
+import { dataSourceOptions } from './database/data-source-options';
+import { EscalationModule } from './escalation/escalation.module';
+import { RepositoriesModule } from './database/repositories.module';
+import { AuthGuard } from './identity/auth.guard';
+import { DevMailController } from './mail/dev-mail.controller';
+import { DevMailbox } from './mail/dev-mailbox';
+import { IdentityModule } from './identity/identity.module';
+import { OperationsModule } from './operations/operations.module';
+import { OrgModule } from './org/org.module';
+import { ClocksModule } from './requests/clocks.module';
+import { ReportsModule } from './reports/reports.module';
+import { DashboardModule } from './dashboard/dashboard.module';
+import { RequestsModule } from './requests/requests.module';
+
+export interface AppOptions {
+  /** Replace the wall clock (tests, the demo). */
+  clock?: Clock;
+  logLevel?: string;
+  /** Development only: the SMTP catcher `npm start` runs when nothing listens at SMTP_URL. */
+  devMailbox?: DevMailbox;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: options.logLevel ?? process.env.LOG_LEVEL ?? (config.isTest ? 'silent' : 'info'),
+            // assignRequestId (the first middleware) has set it; the fallback covers contexts without it.
+            genReqId: (req: IncomingMessage) => req.id ?? randomUUID(),
+            // Passwords and tokens never reach a log line.
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.passwordHash'], censor: '[redacted]' },
+            autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' || req.url === '/metrics' },
+            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
+          },
+          forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
+        }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 0 }),
+        // A prepared key: with a plain string the JWT library tries (and fails) to parse a public key on every call.
+        JwtModule.register({ global: true, secret: createSecretKey(Buffer.from(config.jwtSecret)), signOptions: { algorithm: 'HS256' } }),
+        ThrottlerModule.forRoot({ throttlers: [{ name: 'login', limit: 10, ttl: 60_000 }] }),
+        RepositoriesModule,
+        ClocksModule,
+        EscalationModule.register({ worker: config.runsWorker }),
+        IdentityModule,
+        OrgModule,
+        AgreementsModule,
+        RequestsModule,
+        ChainsModule,
+        OperationsModule,
+        ReportsModule,
+        DashboardModule,
+      ],
+      providers: [
+        { provide: AppConfig, useValue: config },
+        options.clock ? { provide: Clock, useValue: options.clock } : Clock,
+        ...(options.devMailbox ? [{ provide: DevMailbox, useValue: options.devMailbox }] : []),
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+      controllers: options.devMailbox && !config.isProduction ? [DevMailController] : [],
+      exports: [AppConfig, Clock],
+      global: true,
+    };
+  }
+}

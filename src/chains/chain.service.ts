@@ -1,0 +1,284 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { BusinessCalendar } from '../business-time';
+import { AppConfig } from '../common/app-config';
+import { Clock } from '../common/clock';
+import { DeadlineScheduler, type ScheduledDeadline } from '../escalation/deadline-scheduler';
+import { EscalationsRepository } from '../escalation/escalations.repository';
+import { MailQueue } from '../mail/mail-queue';
+import { RequestClockService } from '../requests/request-clock.service';
+import { spansOf } from '../requests/request-clock.service';
+import { resolutionDeadline, toClockInstant } from '../requests/request-clocks';
+import type { RequestPause } from '../requests/request-pause.entity';
+import type { ServiceRequest } from '../requests/request.entity';
+import { RequestsRepository } from '../requests/requests.repository';
+import { composeChainAtRiskMail } from './chain-mail';
+import { pathInto, planChain, type ChainLink, type ChainNode, type NodePlan } from './chain-plan';
+import { ChainsRepository } from './chains.repository';
+
+const FINISHED = new Set(['resolved', 'closed', 'cancelled']);
+const isFinished = (r: ServiceRequest) => FINISHED.has(r.status);
+const GRAPH_LOCK = `SELECT pg_advisory_xact_lock(hashtext('handoff.request_dependencies'))`;
+
+export interface ChainOutcome {
+  requests: number;
+  atRisk: string[];
+  escalated: string[];
+}
+
+/**
+ * Keeps a chain's figures true after every change to it (docs/chains.md): blocked pauses
+ * charged to the upstream request, each request's projected and latest finish, slack and
+ * bottleneck, at-risk episodes with their chain_at_risk mail, and the timer for the moment
+ * slack would cross zero. Touches only the connected chain of what changed.
+ */
+@Injectable()
+export class ChainService {
+  private readonly logger = new Logger('ChainService');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly chains: ChainsRepository,
+    private readonly requests: RequestsRepository,
+    private readonly clocks: RequestClockService,
+    private readonly scheduler: DeadlineScheduler,
+    private readonly escalations: EscalationsRepository,
+    private readonly mailQueue: MailQueue,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  /** After a change to these requests has committed; cheap when none of them is in a chain. */
+  async afterChange(requests: readonly Pick<ServiceRequest, 'id' | 'externalDueAt' | 'neededBy' | 'latestFinishAt'>[]): Promise<void> {
+    const chained: string[] = [];
+    for (const r of requests) if (await this.chains.isChained(r)) chained.push(r.id);
+    if (chained.length) await this.recompute(chained);
+  }
+
+  async recompute(seedIds: readonly string[]): Promise<ChainOutcome> {
+    const ids = await this.chains.component(seedIds);
+    const unlocked = await this.chains.readRequests(ids);
+    // Calendars and lead times before the transaction: it must not wait for a second pool connection.
+    const calendars = new Map<string, BusinessCalendar>();
+    const leads = new Map<string, number>();
+    for (const r of unlocked) {
+      calendars.set(r.id, await this.clocks.calendarFor(r.terms));
+      leads.set(r.id, (await this.chains.leadTime(r.serviceId)) ?? r.terms.resolutionTargetSeconds);
+    }
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      await manager.query(GRAPH_LOCK);
+      const rows = await this.chains.lockRequests(manager, ids);
+      if (rows.some((r) => !calendars.has(r.id))) return null; // linked meanwhile; the linker recomputes
+      const links = await this.chains.links(manager, ids);
+      const now = toClockInstant(this.clock.now());
+      const pauses = await this.chains.pauses(manager, ids);
+      const timers = await this.chargeBlockedTime(manager, rows, links, pauses, calendars, now);
+      const freshPauses = timers.length ? await this.chains.pauses(manager, ids) : pauses;
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const nodes: ChainNode[] = rows.map((r) => this.nodeOf(r, freshPauses, calendars.get(r.id)!, leads.get(r.id)!, now));
+      const plans = planChain(nodes, links, now);
+      await this.chains.writePlans(
+        manager,
+        rows.map((r) => {
+          const p = plans.get(r.id)!;
+          const open = !isFinished(r);
+          return {
+            id: r.id,
+            projectedFinishAt: new Date(p.projectedFinishAt),
+            latestFinishAt: open && p.latestFinishAt !== null ? new Date(p.latestFinishAt) : null,
+            slackSeconds: open ? p.slackSeconds : null,
+            atRisk: p.atRisk,
+            bottleneckRequestId: open ? p.bottleneckRequestId : null,
+          };
+        }),
+      );
+      const escalated = await this.judgeEpisodes(manager, rows, byId, links, plans, now, timers);
+      return { escalated, timers, atRisk: rows.filter((r) => plans.get(r.id)!.atRisk).map((r) => r.id) };
+    });
+    if (!outcome) return this.recompute(seedIds);
+    await this.mailQueue.enqueue(outcome.escalated.map((e) => e.mailId));
+    await this.scheduler.enqueue(outcome.timers);
+    return { requests: ids.length, atRisk: outcome.atRisk, escalated: outcome.escalated.map((e) => e.requestId) };
+  }
+
+  private nodeOf(r: ServiceRequest, pauses: RequestPause[], calendar: BusinessCalendar, leadSeconds: number, now: number): ChainNode {
+    const finished = isFinished(r);
+    const own = pauses.filter((p) => p.requestId === r.id);
+    const counted = spansOf(own, r.terms);
+    const stoppedClock = !finished && counted.some((p) => p.endedAt === null);
+    return {
+      id: r.id,
+      finished,
+      finishedAt: finished ? (r.resolvedAt ?? r.closedAt ?? r.cancelledAt ?? new Date(now)).getTime() : null,
+      resolveBy: r.resolveBy.getTime(),
+      resolveByIfResumedAt: stoppedClock
+        ? (resumeAt) =>
+            resolutionDeadline(calendar, r.createdAt.getTime(), r.terms.resolutionTargetSeconds, counted.map((p) => (p.endedAt === null ? { ...p, endedAt: Math.max(resumeAt, p.startedAt) } : p)))
+        : undefined,
+      neededBy: r.neededBy ? r.neededBy.getTime() : null,
+      externalDueAt: r.externalDueAt ? r.externalDueAt.getTime() : null,
+      leadSeconds,
+      // Work done: clock time that was neither paused nor blocked, whatever the agreement counts.
+      workedSeconds: finished ? leadSeconds : this.clocks.worked(calendar, r, new Date(now), own),
+      paused: r.status === 'waiting_on_customer',
+      calendar,
+    };
+  }
+
+  /**
+   * A request waiting on an unresolved dependency is blocked: one open `blocked` pause at a time,
+   * naming the dependency expected to finish last, so the wait is charged upstream. Pauses that
+   * start or end move the resolution clock (when the agreement pauses while blocked).
+   */
+  private async chargeBlockedTime(
+    manager: EntityManager,
+    rows: ServiceRequest[],
+    links: ChainLink[],
+    pauses: RequestPause[],
+    calendars: Map<string, BusinessCalendar>,
+    now: number,
+  ): Promise<ScheduledDeadline[]> {
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const timers: ScheduledDeadline[] = [];
+    for (const r of rows) {
+      const open = pauses.find((p) => p.requestId === r.id && p.reason === 'blocked' && p.endedAt === null) ?? null;
+      const blockers = isFinished(r)
+        ? []
+        : links.filter((l) => l.requestId === r.id).map((l) => byId.get(l.dependsOnId)!).filter((u) => u && !isFinished(u));
+      // The blocker expected last holds it up longest.
+      blockers.sort((a, b) => (b.projectedFinishAt?.getTime() ?? 0) - (a.projectedFinishAt?.getTime() ?? 0) || a.id.localeCompare(b.id));
+      const blocker = blockers[0]?.id ?? null;
+      if ((open?.blockingRequestId ?? null) === blocker) continue;
+      const at = new Date(now);
+      if (open) await manager.query(`UPDATE request_pauses SET ended_at = $2 WHERE id = $1`, [open.id, at]);
+      if (blocker) await this.requests.startPause(manager, r.id, 'blocked', at, null, blocker);
+      if (!open !== !blocker) {
+        // Blocked started or ended (not just a change of blocker): the clocks move.
+        const own = (await this.chains.pauses(manager, [r.id])).filter((p) => p.requestId === r.id);
+        const deadlines = this.clocks.deadlines(calendars.get(r.id)!, r.terms, r.createdAt, own);
+        const pausedSince = this.clocks.runningPauseStart(r.terms, own);
+        await manager.query(`UPDATE requests SET resolve_by = $2, paused_seconds = $3, paused_since = $4 WHERE id = $1`, [r.id, deadlines.resolveBy, deadlines.pausedSeconds, pausedSince]);
+        const timer = await this.scheduler.replan(manager, r.id, calendars.get(r.id)!);
+        if (timer) timers.push(timer);
+      }
+    }
+    return timers;
+  }
+
+  /** For each end of the chain: a new at-risk episode escalates once; a recovery closes it; otherwise set the timer for the slip. */
+  private async judgeEpisodes(
+    manager: EntityManager,
+    rows: ServiceRequest[],
+    byId: Map<string, ServiceRequest>,
+    links: ChainLink[],
+    plans: Map<string, NodePlan>,
+    now: number,
+    timers: ScheduledDeadline[],
+  ): Promise<{ requestId: string; mailId: string }[]> {
+    const escalated: { requestId: string; mailId: string }[] = [];
+    const openIds = new Set(rows.filter((r) => !isFinished(r)).map((r) => r.id));
+    const ends = rows.filter((r) => openIds.has(r.id) && !links.some((l) => l.dependsOnId === r.id && openIds.has(l.requestId)));
+    for (const end of ends) {
+      const path = [...pathInto(end.id, links)].filter((id) => openIds.has(id));
+      const chained = path.length > 1 || end.externalDueAt !== null || end.neededBy !== null;
+      const late = path.filter((id) => (plans.get(id)!.ownSlackSeconds ?? 0) < 0);
+      const atRisk = chained && late.length > 0;
+      if (atRisk && !end.atRiskSince) {
+        const episode = end.atRiskEpisode + 1;
+        await manager.query(`UPDATE requests SET at_risk_episode = $2, at_risk_since = $3, chain_check_at = NULL WHERE id = $1`, [end.id, episode, new Date(now)]);
+        const mailId = await this.escalate(manager, end, episode, path, late, byId, plans, now);
+        if (mailId) escalated.push({ requestId: end.id, mailId });
+        const timer = await this.scheduler.replan(manager, end.id, await this.clocks.calendarFor(end.terms));
+        if (timer) timers.push(timer);
+      } else if (!atRisk) {
+        const crossings = path.map((id) => plans.get(id)!.crossesZeroAt).filter((t): t is number => t !== null);
+        const checkAt = chained && crossings.length ? new Date(Math.min(...crossings)) : null;
+        const changed = (end.chainCheckAt?.getTime() ?? null) !== (checkAt?.getTime() ?? null) || end.atRiskSince !== null;
+        if (changed) {
+          await manager.query(`UPDATE requests SET at_risk_since = NULL, chain_check_at = $2 WHERE id = $1`, [end.id, checkAt]);
+          const timer = await this.scheduler.replan(manager, end.id, await this.clocks.calendarFor(end.terms));
+          if (timer) timers.push(timer);
+        }
+      }
+    }
+    return escalated;
+  }
+
+  private async escalate(
+    manager: EntityManager,
+    end: ServiceRequest,
+    episode: number,
+    path: string[],
+    late: string[],
+    byId: Map<string, ServiceRequest>,
+    plans: Map<string, NodePlan>,
+    now: number,
+  ): Promise<string | null> {
+    const worst = [...late].sort((a, b) => plans.get(a)!.ownSlackSeconds! - plans.get(b)!.ownSlackSeconds! || a.localeCompare(b))[0];
+    const bottleneck = byId.get(plans.get(worst)!.bottleneckRequestId ?? worst)!;
+    const promiseHolder =
+      (end.externalDueAt ? end : path.map((id) => byId.get(id)!).filter((r) => r.externalDueAt).sort((a, b) => a.externalDueAt!.getTime() - b.externalDueAt!.getTime())[0]) ?? end;
+    const departments = await this.chains.departments([...new Set([...path.map((id) => byId.get(id)!.providerDepartmentId), promiseHolder.customerDepartmentId])]);
+    const providerOf = departments.get(bottleneck.providerDepartmentId);
+    const holder = departments.get(promiseHolder.customerDepartmentId);
+    let recipients = [...new Set([providerOf?.headEmail, holder?.headEmail].filter((e): e is string => Boolean(e)))];
+    if (recipients.length === 0) recipients = await this.escalations.opsEmails();
+    const slack = Math.min(...path.map((id) => plans.get(id)!.slackSeconds ?? 0));
+    const escalationId = await this.escalations.record(manager, {
+      requestId: end.id,
+      kind: 'chain_at_risk',
+      clockVersion: episode,
+      dueAt: new Date(now),
+      firedAt: new Date(now),
+      recipients,
+    });
+    if (!escalationId) return null;
+    // Upstream first: order the path by projected finish.
+    const hops = path
+      .map((id) => byId.get(id)!)
+      .sort((a, b) => plans.get(a.id)!.projectedFinishAt - plans.get(b.id)!.projectedFinishAt || a.id.localeCompare(b.id))
+      .map((r) => ({
+        id: r.id,
+        title: r.title,
+        status: r.status,
+        department: departments.get(r.providerDepartmentId)?.name ?? '?',
+        projectedFinishAt: plans.get(r.id)!.projectedFinishAt,
+        latestFinishAt: plans.get(r.id)!.latestFinishAt,
+        slackSeconds: plans.get(r.id)!.slackSeconds,
+        isBottleneck: r.id === bottleneck.id,
+      }));
+    const mail = composeChainAtRiskMail({
+      sinkId: end.id,
+      sinkTitle: end.title,
+      promise: { customer: holder?.name ?? '?', dueAt: promiseHolder.externalDueAt?.getTime() ?? promiseHolder.neededBy?.getTime() ?? null, externalRef: promiseHolder.externalRef },
+      bottleneck: { id: bottleneck.id, title: bottleneck.title, department: providerOf?.name ?? '?' },
+      hops,
+      slackSeconds: slack,
+      timezone: end.terms.timezone,
+      publicUrl: this.config.publicUrl,
+    });
+    const mailId = await this.escalations.addMail(manager, {
+      escalationId,
+      requestId: end.id,
+      kind: 'chain_at_risk',
+      recipients,
+      subject: mail.subject,
+      textBody: mail.text,
+      htmlBody: mail.html,
+      headers: mail.headers,
+      dueAt: new Date(now),
+    });
+    await this.requests.appendEvents(manager, [
+      {
+        requestId: end.id,
+        actorId: null,
+        type: 'escalated',
+        at: new Date(now),
+        after: { kind: 'chain_at_risk', episode, bottleneckRequestId: bottleneck.id, slackSeconds: slack, recipients },
+      },
+    ]);
+    this.logger.log(`chain ending in ${end.id} at risk (episode ${episode}); bottleneck ${bottleneck.id}`);
+    return mailId;
+  }
+}

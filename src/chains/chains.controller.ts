@@ -1,0 +1,113 @@
+import { Controller, Get, Injectable, Param, ParseUUIDPipe } from '@nestjs/common';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiMissing, ApiSignedIn } from '../common/api-docs';
+import { notFound } from '../common/domain-error';
+import type { Actor } from '../identity/actor';
+import { isOpsOrAdmin } from '../identity/actor';
+import { CurrentActor } from '../identity/auth.decorators';
+import { RequestClockService } from '../requests/request-clock.service';
+import { canSee } from '../requests/request-access';
+import { checkBudget, type BudgetCheck, type BudgetHop } from './chain-budget';
+import { ChainsRepository } from './chains.repository';
+
+class ChainNodeView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() title: string;
+  @ApiProperty() status: string;
+  @ApiProperty() provider: { id: string; code: string; name: string };
+  @ApiProperty() customer: { id: string; code: string; name: string };
+  @ApiProperty({ description: 'business seconds of work expected' }) leadTimeSeconds: number;
+  @ApiProperty() respondBy: string;
+  @ApiProperty() resolveBy: string;
+  @ApiProperty({ nullable: true, type: String }) neededBy: string | null;
+  @ApiProperty({ nullable: true, type: String }) externalDueAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) projectedFinishAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) latestFinishAt: string | null;
+  @ApiProperty({ nullable: true, type: Number }) slackSeconds: number | null;
+  @ApiProperty() atRisk: boolean;
+  @ApiProperty({ nullable: true, type: String }) bottleneckRequestId: string | null;
+  @ApiProperty() blocked: boolean;
+}
+
+class ChainView {
+  @ApiProperty({ format: 'uuid', description: 'the request asked about' }) id: string;
+  @ApiProperty({ type: [ChainNodeView] }) nodes: ChainNodeView[];
+  @ApiProperty({ description: '{requestId, dependsOnId}: requestId waits on dependsOnId' }) links: { requestId: string; dependsOnId: string }[];
+  @ApiProperty() atRisk: boolean;
+  @ApiProperty({ nullable: true, type: Number }) slackSeconds: number | null;
+  @ApiProperty({ nullable: true, type: String }) bottleneckRequestId: string | null;
+  @ApiProperty({ nullable: true, type: Object, description: 'whether the hops fit inside each external promise' }) budget: BudgetCheck[];
+}
+
+@Injectable()
+export class ChainQueries {
+  constructor(
+    private readonly chains: ChainsRepository,
+    private readonly clocks: RequestClockService,
+  ) {}
+
+  async chain(actor: Actor, id: string): Promise<ChainView> {
+    const ids = await this.chains.component([id]);
+    const rows = await this.chains.readRequests(ids);
+    if (!rows.some((r) => r.id === id) || !(isOpsOrAdmin(actor) || rows.some((r) => canSee(actor, r)))) throw notFound('Chain');
+    const links = await this.chains.links(undefined, ids);
+    const departments = await this.chains.departments([...new Set(rows.flatMap((r) => [r.providerDepartmentId, r.customerDepartmentId]))]);
+    const blocked = await this.chains.openBlockedRequests(ids);
+    const hops = new Map<string, BudgetHop>();
+    const nodes: ChainNodeView[] = [];
+    for (const r of rows) {
+      const lead = (await this.chains.leadTime(r.serviceId)) ?? r.terms.resolutionTargetSeconds;
+      hops.set(r.id, { id: r.id, leadSeconds: lead, calendar: await this.clocks.calendarFor(r.terms), createdAt: r.createdAt.getTime() });
+      const dept = (d: string) => {
+        const found = departments.get(d);
+        return { id: d, code: found?.code ?? '?', name: found?.name ?? '?' };
+      };
+      nodes.push({
+        id: r.id,
+        title: r.title,
+        status: r.status,
+        provider: dept(r.providerDepartmentId),
+        customer: dept(r.customerDepartmentId),
+        leadTimeSeconds: lead,
+        respondBy: r.respondBy.toISOString(),
+        resolveBy: r.resolveBy.toISOString(),
+        neededBy: r.neededBy?.toISOString() ?? null,
+        externalDueAt: r.externalDueAt?.toISOString() ?? null,
+        projectedFinishAt: r.projectedFinishAt?.toISOString() ?? null,
+        latestFinishAt: r.latestFinishAt?.toISOString() ?? null,
+        slackSeconds: r.slackSeconds,
+        atRisk: r.atRisk,
+        bottleneckRequestId: r.bottleneckRequestId,
+        blocked: blocked.has(r.id),
+      });
+    }
+    const open = nodes.filter((n) => n.slackSeconds !== null);
+    const tightest = open.sort((a, b) => a.slackSeconds! - b.slackSeconds!)[0] ?? null;
+    const budget = rows
+      .filter((r) => r.externalDueAt)
+      .map((r) => checkBudget(r.id, r.externalDueAt!.getTime(), hops, links));
+    return {
+      id,
+      nodes: nodes.sort((a, b) => (a.projectedFinishAt ?? '').localeCompare(b.projectedFinishAt ?? '') || a.id.localeCompare(b.id)),
+      links,
+      atRisk: nodes.some((n) => n.atRisk),
+      slackSeconds: tightest?.slackSeconds ?? null,
+      bottleneckRequestId: tightest?.bottleneckRequestId ?? null,
+      budget,
+    };
+  }
+}
+
+@ApiTags('chains')
+@ApiSignedIn()
+@Controller('chains')
+export class ChainsController {
+  constructor(private readonly queries: ChainQueries) {}
+
+  @Get(':id')
+  @ApiOkResponse({ type: ChainView, description: 'the whole chain the request belongs to: nodes, links, per-node clocks and slack, the budget check' })
+  @ApiMissing('Chain')
+  chain(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string): Promise<ChainView> {
+    return this.queries.chain(actor, id);
+  }
+}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { TtlCache } from '../common/ttl-cache';
+import type { RequestPause } from '../requests/request-pause.entity';
+import type { ServiceRequest } from '../requests/request.entity';
+import type { ChainLink } from './chain-plan';
+
+const MEDIAN_WINDOW_DAYS = 90;
+
+@Injectable()
+export class ChainsRepository {
+  // Lead times of services: their own, else the 90-day median; read per recompute, changing slowly.
+  private readonly leadTimes = new TtlCache<number | null>(60_000);
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Every request linked to any of these, in either direction, however far: their chain. */
+  async component(ids: readonly string[], manager?: EntityManager): Promise<string[]> {
+    const rows: { id: string }[] = await (manager ?? this.dataSource.manager).query(
+      `WITH RECURSIVE chain(id) AS (
+         SELECT unnest($1::uuid[])
+         UNION
+         SELECT CASE WHEN d.request_id = c.id THEN d.depends_on_id ELSE d.request_id END
+         FROM request_dependencies d JOIN chain c ON d.request_id = c.id OR d.depends_on_id = c.id
+       )
+       SELECT id FROM chain`,
+      [ids],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Whether a request takes part in any chain arithmetic: it has links or carries a promise. */
+  async isChained(request: Pick<ServiceRequest, 'id' | 'externalDueAt' | 'neededBy' | 'latestFinishAt'>): Promise<boolean> {
+    if (request.externalDueAt || request.neededBy || request.latestFinishAt) return true;
+    const rows: unknown[] = await this.dataSource.query(
+      'SELECT 1 FROM request_dependencies WHERE request_id = $1 OR depends_on_id = $1 LIMIT 1',
+      [request.id],
+    );
+    return rows.length > 0;
+  }
+
+  /** The chain's rows, locked in id order (single-row writers cannot deadlock with that). */
+  lockRequests(manager: EntityManager, ids: readonly string[]): Promise<ServiceRequest[]> {
+    return manager
+      .getRepository<ServiceRequest>('ServiceRequest')
+      .createQueryBuilder('r')
+      .setLock('pessimistic_write')
+      .where('r.id IN (:...ids)', { ids })
+      .orderBy('r.id', 'ASC')
+      .getMany();
+  }
+
+  readRequests(ids: readonly string[]): Promise<ServiceRequest[]> {
+    return this.dataSource.getRepository<ServiceRequest>('ServiceRequest').createQueryBuilder('r').where('r.id IN (:...ids)', { ids }).getMany();
+  }
+
+  async links(manager: EntityManager | undefined, ids: readonly string[]): Promise<ChainLink[]> {
+    const rows: { request_id: string; depends_on_id: string }[] = await (manager ?? this.dataSource.manager).query(
+      'SELECT request_id, depends_on_id FROM request_dependencies WHERE request_id = ANY($1) ORDER BY request_id, depends_on_id',
+      [ids],
+    );
+    return rows.map((r) => ({ requestId: r.request_id, dependsOnId: r.depends_on_id }));
+  }
+
+  pauses(manager: EntityManager, ids: readonly string[]): Promise<RequestPause[]> {
+    return manager
+      .getRepository<RequestPause>('RequestPause')
+      .createQueryBuilder('p')
+      .where('p.request_id IN (:...ids)', { ids })
+      .orderBy('p.started_at', 'ASC')
+      .getMany();
+  }
+
+  /** The service's lead time in business seconds, else its median resolution over 90 days, else null. */
+  leadTime(serviceId: string): Promise<number | null> {
+    return this.leadTimes.get(serviceId, async () => {
+      const rows: { lead: number | null; median: number | null }[] = await this.dataSource.query(
+        `SELECT s.lead_time_seconds AS lead,
+                (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r.resolve_business_seconds)
+                   FROM requests r
+                  WHERE r.service_id = s.id AND r.resolve_business_seconds IS NOT NULL
+                    AND r.resolved_at > now() - make_interval(days => $2)) AS median
+           FROM services s WHERE s.id = $1`,
+        [serviceId, MEDIAN_WINDOW_DAYS],
+      );
+      return rows[0]?.lead ?? (rows[0]?.median !== null && rows[0]?.median !== undefined ? Math.round(Number(rows[0].median)) : null);
+    });
+  }
+
+  forgetLeadTime(serviceId: string): void {
+    this.leadTimes.delete(serviceId);
+  }
+
+  async openBlockedRequests(ids: readonly string[]): Promise<Set<string>> {
+    const rows: { request_id: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT request_id FROM request_pauses WHERE request_id = ANY($1) AND reason = 'blocked' AND ended_at IS NULL`,
+      [ids],
+    );
+    return new Set(rows.map((r) => r.request_id));
+  }
+
+  async departments(ids: readonly string[]): Promise<Map<string, { id: string; code: string; name: string; headEmail: string | null }>> {
+    const rows: { id: string; code: string; name: string; head_email: string | null }[] = await this.dataSource.query(
+      `SELECT d.id, d.code, d.name, u.email AS head_email FROM departments d LEFT JOIN users u ON u.id = d.head_user_id AND u.active WHERE d.id = ANY($1)`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, { id: r.id, code: r.code, name: r.name, headEmail: r.head_email }]));
+  }
+
+  /** Writes every node's chain figures in one statement. */
+  async writePlans(
+    manager: EntityManager,
+    rows: { id: string; projectedFinishAt: Date | null; latestFinishAt: Date | null; slackSeconds: number | null; atRisk: boolean; bottleneckRequestId: string | null }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const values: unknown[] = [];
+    const tuples = rows.map((r, i) => {
+      values.push(r.id, r.projectedFinishAt, r.latestFinishAt, r.slackSeconds, r.atRisk, r.bottleneckRequestId);
+      const b = i * 6;
+      return `($${b + 1}::uuid, $${b + 2}::timestamptz, $${b + 3}::timestamptz, $${b + 4}::integer, $${b + 5}::boolean, $${b + 6}::uuid)`;
+    });
+    await manager.query(
+      `UPDATE requests r SET projected_finish_at = v.pf, latest_finish_at = v.lf, slack_seconds = v.slack, at_risk = v.risk, bottleneck_request_id = v.bottleneck
+       FROM (VALUES ${tuples.join(', ')}) AS v(id, pf, lf, slack, risk, bottleneck) WHERE r.id = v.id`,
+      values,
+    );
+  }
+}

@@ -1,0 +1,127 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { EntityManager } from 'typeorm';
+import type { AgreementTerms } from '../agreements/agreement-terms';
+import type { BusinessCalendar } from '../business-time';
+import { spansOf } from '../requests/request-clock.service';
+import type { RequestPause } from '../requests/request-pause.entity';
+import type { ServiceRequest } from '../requests/request.entity';
+import { RequestsRepository } from '../requests/requests.repository';
+import { planDeadlines, type ClockFacts, type EscalationKind } from './deadline-plan';
+import { EscalationsRepository } from './escalations.repository';
+import { deadlineJobId, JOB_NAME, QueueName, type JobPayloads, type ScheduledDeadline } from './queues';
+
+export type { ScheduledDeadline };
+
+const ENQUEUE_TIMEOUT_MS = 1000;
+
+export function clockFacts(request: ServiceRequest, pauses: readonly RequestPause[]): ClockFacts {
+  return {
+    createdAt: request.createdAt.getTime(),
+    respondedAt: request.respondedAt ? request.respondedAt.getTime() : null,
+    finished: request.status === 'resolved' || request.status === 'closed' || request.status === 'cancelled',
+    paused: request.pausedSince !== null,
+    pauses: spansOf(pauses, request.terms),
+    responseTargetSeconds: request.terms.responseTargetSeconds,
+    resolutionTargetSeconds: request.terms.resolutionTargetSeconds,
+    warnAtPercent: request.terms.warnAtPercent,
+    escalations: request.terms.escalations,
+    chainCheckAt: request.chainCheckAt ? request.chainCheckAt.getTime() : null,
+  };
+}
+
+/**
+ * Keeps one timer per open request, at its next deadline. `replan` runs inside the transaction
+ * that moved the clocks (new clock version, next deadline stored in PostgreSQL); `enqueue` runs
+ * after commit. If Redis is away the request is still accepted: the reconciler adds the job later.
+ */
+@Injectable()
+export class DeadlineScheduler {
+  private readonly logger = new Logger('DeadlineScheduler');
+  // Timers from requests handled in the same event-loop turn go to Redis in one addBulk.
+  private batch: { jobs: ScheduledDeadline[]; flushed: Promise<void> } | null = null;
+
+  constructor(
+    @InjectQueue(QueueName.Deadlines) private readonly queue: Queue<JobPayloads[QueueName.Deadlines]>,
+    private readonly requests: RequestsRepository,
+    private readonly escalations: EscalationsRepository,
+  ) {}
+
+  /** For a request being created: no pauses, nothing fired, clock version 1. */
+  firstDeadline(calendar: BusinessCalendar, terms: AgreementTerms, createdAt: Date): { nextDeadlineAt: Date; nextDeadlineKind: EscalationKind } {
+    const [first] = planDeadlines(
+      calendar,
+      {
+        createdAt: createdAt.getTime(),
+        respondedAt: null,
+        finished: false,
+        paused: false,
+        pauses: [],
+        responseTargetSeconds: terms.responseTargetSeconds,
+        resolutionTargetSeconds: terms.resolutionTargetSeconds,
+        warnAtPercent: terms.warnAtPercent,
+        escalations: terms.escalations,
+        chainCheckAt: null,
+      },
+      new Set(),
+    );
+    return { nextDeadlineAt: new Date(first.dueAt), nextDeadlineKind: first.kind };
+  }
+
+  /** The clocks moved: bump the clock version (older timers become no-ops) and store the next deadline. */
+  async replan(manager: EntityManager, requestId: string, calendar: BusinessCalendar): Promise<ScheduledDeadline | null> {
+    const request = (await this.requests.findById(requestId, manager))!;
+    const pauses = await this.requests.pausesOf([requestId], manager);
+    const fired = await this.escalations.firedKinds(manager, requestId);
+    const next = planDeadlines(calendar, clockFacts(request, pauses), fired)[0] ?? null;
+    const rows: [{ clock_version: number }[], number] = await manager.query(
+      `UPDATE requests SET clock_version = clock_version + 1, next_deadline_at = $2, next_deadline_kind = $3 WHERE id = $1 RETURNING clock_version`,
+      [requestId, next ? new Date(next.dueAt) : null, next?.kind ?? null],
+    );
+    const clockVersion = rows[0][0].clock_version;
+    return next ? { requestId, clockVersion, kind: next.kind, dueAt: next.dueAt } : null;
+  }
+
+  /** After commit; resolves once the timers are in Redis (or left to the reconciler). */
+  enqueue(deadlines: readonly (ScheduledDeadline | null)[]): Promise<void> {
+    const jobs = deadlines.filter((d): d is ScheduledDeadline => d !== null);
+    if (jobs.length === 0) return Promise.resolve();
+    if (!this.batch) {
+      const batch: { jobs: ScheduledDeadline[]; flushed: Promise<void> } = { jobs: [], flushed: Promise.resolve() };
+      batch.flushed = new Promise((resolve) =>
+        setImmediate(() => {
+          this.batch = null;
+          void this.add(batch.jobs).then(resolve);
+        }),
+      );
+      this.batch = batch;
+    }
+    this.batch.jobs.push(...jobs);
+    return this.batch.flushed;
+  }
+
+  /** `timestamp` + `delay` = the deadline, so a late add still fires on time. */
+  private async add(jobs: ScheduledDeadline[]): Promise<void> {
+    const now = Date.now();
+    const adding = this.queue.addBulk(
+      jobs.map((d) => ({
+        name: JOB_NAME[QueueName.Deadlines],
+        data: { requestId: d.requestId, dueAt: d.dueAt },
+        // No retries or removal options per job (the worker removes finished ones; the reconciler re-adds a failed one).
+        opts: { jobId: deadlineJobId(d), timestamp: now, delay: Math.max(0, d.dueAt - now) },
+      })),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ENQUEUE_TIMEOUT_MS)));
+    try {
+      const outcome = await Promise.race([adding, timeout]);
+      if (outcome === 'timeout') this.logger.warn(`Redis is slow; ${jobs.length} timer(s) left for the reconciler`);
+    } catch (error) {
+      this.logger.warn(`Could not add ${jobs.length} timer(s); the reconciler will: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      adding.catch(() => undefined);
+    }
+  }
+}

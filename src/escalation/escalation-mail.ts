@@ -1,0 +1,93 @@
+import { DateTime } from 'luxon';
+import type { EscalationKind } from './deadline-plan';
+import type { EscalationContext } from './escalations.repository';
+
+export interface MailFacts {
+  requestId: string;
+  title: string;
+  priority: string;
+  status: string;
+  kind: EscalationKind;
+  dueAt: number;
+  firedAt: number;
+  deadlineLabel: string;
+  publicUrl: string;
+  context: EscalationContext;
+}
+
+export interface ComposedMail {
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+}
+
+const TITLES: Record<string, string> = {
+  response_warning: 'Response due soon',
+  response_breach: 'Response target missed',
+  resolution_warning: 'Resolution due soon',
+  resolution_breach: 'Resolution target missed',
+  chain_at_risk: 'Chain at risk',
+};
+
+export const kindTitle = (kind: string) => TITLES[kind] ?? `Escalation ${kind.replace('level-', 'level ')}`;
+
+function humanDuration(ms: number): string {
+  const minutes = Math.round(Math.abs(ms) / 60000);
+  if (minutes < 1) return `${Math.round(Math.abs(ms) / 1000)} s`;
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes % 60} min`;
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The mail for one escalation: names the request, both departments, the deadline (provider zone and UTC), lateness, the chain and a link. */
+export function composeEscalationMail(f: MailFacts): ComposedMail {
+  const link = `${f.publicUrl}/api/v1/requests/${f.requestId}`;
+  const local = DateTime.fromMillis(f.dueAt, { zone: f.context.timezone }).toFormat("ccc d LLL yyyy HH:mm:ss ZZZZ");
+  const utc = new Date(f.dueAt).toISOString();
+  const overdue = f.firedAt - f.dueAt;
+  const timing = f.kind.endsWith('_warning')
+    ? `It is due at ${local}.`
+    : overdue >= 1000
+      ? `It is ${humanDuration(overdue)} past the deadline.`
+      : 'The deadline has just passed.';
+  const chainLines = [
+    ...f.context.upstream.map((r) => `  waits on: ${r.title} (${r.status}) ${r.id}`),
+    ...f.context.downstream.map((r) => `  needed by: ${r.title} (${r.status}) ${r.id}`),
+  ];
+  const subject = `[Handoff] ${kindTitle(f.kind)}: ${f.title} (${f.requestId})`;
+  const text = [
+    `${kindTitle(f.kind)} — ${f.deadlineLabel}`,
+    '',
+    `Request:   ${f.title}`,
+    `Id:        ${f.requestId}`,
+    `Priority:  ${f.priority}, status ${f.status}`,
+    `Provider:  ${f.context.providerName} (${f.context.providerCode})`,
+    `Customer:  ${f.context.customerName} (${f.context.customerCode})`,
+    `Deadline:  ${local} (${utc})`,
+    timing,
+    '',
+    chainLines.length ? `Chain:\n${chainLines.join('\n')}` : 'Chain:     this request has no linked requests.',
+    '',
+    `Open it:   ${link}`,
+  ].join('\n');
+  const row = (label: string, value: string) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`;
+  const html = `<!doctype html><html><body style="font-family:sans-serif">
+<h2>${escapeHtml(kindTitle(f.kind))}</h2>
+<p>${escapeHtml(f.deadlineLabel)}. ${escapeHtml(timing)}</p>
+<table>${[
+    row('Request', f.title),
+    row('Id', f.requestId),
+    row('Priority', `${f.priority}, status ${f.status}`),
+    row('Provider', `${f.context.providerName} (${f.context.providerCode})`),
+    row('Customer', `${f.context.customerName} (${f.context.customerCode})`),
+    row('Deadline', `${local} (${utc})`),
+  ].join('')}</table>
+<p>${chainLines.length ? `Chain:<br>${chainLines.map((l) => escapeHtml(l.trim())).join('<br>')}` : 'This request has no linked requests.'}</p>
+<p><a href="${escapeHtml(link)}">Open the request</a></p>
+</body></html>`;
+  return { subject, text, html, headers: { 'X-Handoff-Request': f.requestId, 'X-Handoff-Escalation': f.kind } };
+}

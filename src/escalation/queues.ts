@@ -1,0 +1,42 @@
+import type { EscalationKind } from './deadline-plan';
+
+/** Every queue, by name; each has one job name and one typed payload (ids only). */
+export enum QueueName {
+  Deadlines = 'deadlines',
+  Mail = 'mail',
+}
+
+/** A timer carries its request and due time; PostgreSQL says what is due (BullMQ zeroes `delay` on promotion, so dueAt travels here). */
+export interface JobPayloads {
+  [QueueName.Deadlines]: { requestId: string; dueAt: number };
+  [QueueName.Mail]: { mailId: string };
+}
+
+/** A timer to set: which request, for which deadline, at which clock version, due when. */
+export interface ScheduledDeadline {
+  requestId: string;
+  clockVersion: number;
+  kind: EscalationKind;
+  dueAt: number;
+}
+
+export const JOB_NAME: { [Q in QueueName]: string } = {
+  [QueueName.Deadlines]: 'due',
+  [QueueName.Mail]: 'send-mail',
+};
+
+const KIND_CODE: Record<string, string> = {
+  response_warning: 'rw',
+  response_breach: 'rb',
+  resolution_warning: 'sw',
+  resolution_breach: 'sb',
+  chain_at_risk: 'ck',
+};
+
+/**
+ * Deterministic ids — adding the same timer or mail twice is a no-op in BullMQ — kept short,
+ * since each pending timer holds its id three times in Redis (key, delayed set, options).
+ */
+export const deadlineJobId = (d: ScheduledDeadline) =>
+  `${d.requestId.replace(/-/g, '')}.${KIND_CODE[d.kind] ?? d.kind.replace('level-', 'l')}.${d.clockVersion}`;
+export const mailJobId = (mailId: string) => `mail_${mailId}`;

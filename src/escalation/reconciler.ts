@@ -1,0 +1,85 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { AppConfig } from '../common/app-config';
+import { MailQueue } from '../mail/mail-queue';
+import { STALE_CLAIM_SECONDS } from '../mail/mail-sender';
+import { DeadlineScheduler } from './deadline-scheduler';
+import type { EscalationKind } from './deadline-plan';
+import { EscalationsRepository } from './escalations.repository';
+
+const BATCH = 1000;
+// Timers due within the next interval (plus a margin) are (re)added each pass; later ones wait for a later pass.
+const MARGIN_MS = 5000;
+
+/**
+ * PostgreSQL is the truth. At worker start and every RECONCILE_INTERVAL_S, re-derives timers from
+ * the indexed `next_deadline_at` — due ones fire at once, ones due before the next pass get their
+ * job back — and re-adds mail jobs for unsent outbox rows. Jobs have deterministic ids, so adding
+ * one that exists changes nothing: a wiped Redis or a lost job costs at most one interval.
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Reconciler');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly escalations: EscalationsRepository,
+    private readonly scheduler: DeadlineScheduler,
+    private readonly mailQueue: MailQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.runOnce();
+    this.timer = setInterval(() => void this.runOnce(), this.config.reconcileIntervalSeconds * 1000);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass; overlapping calls share the pass in flight. */
+  runOnce(): Promise<{ timers: number; mails: number }> {
+    if (!this.running) {
+      this.running = this.pass()
+        .catch((error) => {
+          this.logger.warn(`reconcile pass failed, next one in ${this.config.reconcileIntervalSeconds} s: ${(error as Error).message}`);
+          return { timers: 0, mails: 0 };
+        })
+        .finally(() => (this.running = undefined));
+    }
+    return this.running as Promise<{ timers: number; mails: number }>;
+  }
+
+  private async pass(): Promise<{ timers: number; mails: number }> {
+    const horizon = new Date(Date.now() + this.config.reconcileIntervalSeconds * 1000 + MARGIN_MS);
+    let timers = 0;
+    let after: { at: Date; id: string } | undefined;
+    for (;;) {
+      const rows = await this.escalations.deadlinesBefore(horizon, after, BATCH);
+      await this.scheduler.enqueue(
+        rows.map((r) => ({ requestId: r.id, clockVersion: r.clock_version, kind: r.next_deadline_kind as EscalationKind, dueAt: r.next_deadline_at.getTime() })),
+      );
+      timers += rows.length;
+      if (rows.length < BATCH) break;
+      const last = rows[rows.length - 1];
+      after = { at: last.next_deadline_at, id: last.id };
+    }
+    let mails = 0;
+    let afterMail: { at: Date; id: string } | undefined;
+    const staleBefore = new Date(Date.now() - STALE_CLAIM_SECONDS * 1000);
+    for (;;) {
+      const rows = await this.escalations.unsentMails(afterMail, horizon, staleBefore, BATCH);
+      await this.mailQueue.enqueue(
+        rows.map((r) => r.id),
+        new Map(rows.map((r) => [r.id, r.next_attempt_at.getTime()])),
+      );
+      mails += rows.length;
+      if (rows.length < BATCH) break;
+      const last = rows[rows.length - 1];
+      afterMail = { at: last.next_attempt_at, id: last.id };
+    }
+    return { timers, mails };
+  }
+}

@@ -1,0 +1,47 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
+import type { Request } from 'express';
+import type { Actor } from './actor';
+import { PUBLIC_ROUTE, ROLES_ALLOWED } from './auth.decorators';
+import type { UserRole } from './user.entity';
+import { UsersRepository } from './users.repository';
+
+interface AccessTokenClaims {
+  sub: string;
+  role: UserRole;
+}
+
+/** Every route needs a valid HS256 bearer token unless marked @Public(); then @Roles() narrows it. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly jwt: JwtService,
+    private readonly users: UsersRepository,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const request = context.switchToHttp().getRequest<Request & { actor?: Actor }>();
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header.trim());
+    if (!match) throw new UnauthorizedException('A bearer token is required (POST /api/v1/auth/login)');
+    let claims: AccessTokenClaims;
+    try {
+      // Pinning the algorithm refuses `alg: none` and any key-confusion trick.
+      claims = await this.jwt.verifyAsync<AccessTokenClaims>(match[1], { algorithms: ['HS256'] });
+    } catch {
+      throw new UnauthorizedException('The token is invalid or has expired');
+    }
+    const actor = typeof claims.sub === 'string' ? await this.users.findActiveActor(claims.sub) : null;
+    if (!actor) throw new UnauthorizedException('The token is invalid or has expired');
+    request.actor = actor;
+    const roles = this.reflector.getAllAndOverride<UserRole[] | undefined>(ROLES_ALLOWED, targets);
+    if (roles && !roles.includes(actor.role)) {
+      throw new ForbiddenException(`This needs one of the roles: ${roles.join(', ')}`);
+    }
+    return true;
+  }
+}

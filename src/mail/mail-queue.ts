@@ -1,0 +1,30 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { JOB_NAME, mailJobId, QueueName, type JobPayloads } from '../escalation/queues';
+
+/** Adds mail jobs for outbox rows; the same row twice is one job (its id is the row's). */
+@Injectable()
+export class MailQueue {
+  private readonly logger = new Logger('MailQueue');
+
+  constructor(@InjectQueue(QueueName.Mail) private readonly queue: Queue<JobPayloads[QueueName.Mail]>) {}
+
+  /** `notBefore`: a retry's next attempt; the job waits for it. */
+  async enqueue(mailIds: readonly string[], notBefore?: ReadonlyMap<string, number>): Promise<void> {
+    if (mailIds.length === 0) return;
+    const now = Date.now();
+    try {
+      await this.queue.addBulk(
+        mailIds.map((mailId) => ({
+          name: JOB_NAME[QueueName.Mail],
+          data: { mailId },
+          // Retries are PostgreSQL's (next_attempt_at), not BullMQ's: a job sends, or leaves the row for a later one.
+          opts: { jobId: mailJobId(mailId), delay: Math.max(0, (notBefore?.get(mailId) ?? now) - now) },
+        })),
+      );
+    } catch (error) {
+      this.logger.warn(`Could not add ${mailIds.length} mail job(s); the reconciler will: ${(error as Error).message}`);
+    }
+  }
+}

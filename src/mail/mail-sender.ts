@@ -1,0 +1,125 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Client } from 'pg';
+import { AppConfig } from '../common/app-config';
+import { EscalationMetrics } from '../escalation/escalation-metrics';
+import { MailQueue } from './mail-queue';
+import { isPermanentSmtpRefusal, MailTransport, type MailLane } from './mail-transport';
+import type { OutboxMail } from './outbox-mail.entity';
+import { SmtpSendError } from './smtp-lane';
+
+/** A claim older than this belongs to a worker that died mid-send; another may take it over. */
+export const STALE_CLAIM_SECONDS = 20;
+/** Besides its own, a mail job takes this many other due mails for its lane. */
+const BATCH = 24;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody' | 'htmlBody' | 'headers' | 'escalationId' | 'attempts' | 'createdAt'>;
+
+/**
+ * Sends outbox mail. A job claims its own mail and up to 24 others that are due (pending →
+ * sending, rows other senders hold skipped) and sends them on one lane. The instant a mail's end
+ * of data is written to the SMTP socket, its "sent" mark is written to the lane's idle PostgreSQL
+ * connection in the same synchronous step, as one simple-protocol message: a worker killed after
+ * both writes leaves a delivered mail and a committed mark; killed before them, an undelivered
+ * mail and a claim another worker retakes. Only a kill in the microseconds between the two
+ * writes can repeat a mail (docs/escalation.md). If the server then refuses, the mark is taken
+ * back: a 5xx fails the mail for good, anything else schedules a retry in PostgreSQL with
+ * capped exponential backoff, until MAIL_GIVE_UP_AFTER_S after the mail was written.
+ */
+@Injectable()
+export class MailSender {
+  private readonly logger = new Logger('MailSender');
+
+  constructor(
+    private readonly transport: MailTransport,
+    private readonly metrics: EscalationMetrics,
+    private readonly mailQueue: MailQueue,
+    private readonly config: AppConfig,
+  ) {}
+
+  send(mailId: string): Promise<{ sent: number; retrying: number; failed: number }> {
+    if (!UUID.test(mailId)) return Promise.resolve({ sent: 0, retrying: 0, failed: 0 });
+    // The lane first, then the claim: a claim must not age while it waits for a connection.
+    return this.transport.withLane(async (lane) => {
+      // The lane's own connection claims and records too: mail never queues behind the shared pool.
+      const marker = await lane.marker();
+      const mails = await this.claim(marker, mailId);
+      const outcome = { sent: 0, retrying: 0, failed: 0 };
+      const retries = new Map<string, number>();
+      for (const mail of mails) {
+        const result = await this.sendOne(lane, marker, mail);
+        if (typeof result === 'number') retries.set(mail.id, result);
+        outcome[result === 'sent' ? 'sent' : result === 'failed' ? 'failed' : 'retrying']++;
+      }
+      // Each retry gets its own job at its next attempt (the reconciler would find it too).
+      if (retries.size) await this.mailQueue.enqueue([...retries.keys()], retries);
+      return outcome;
+    });
+  }
+
+  private async claim(marker: Client, mailId: string): Promise<ClaimedMail[]> {
+    const { rows } = await marker.query<ClaimedMail>(
+      `UPDATE mail_outbox SET status = 'sending', claimed_at = now(), attempts = attempts + 1
+        WHERE (id = $1 AND (status = 'pending' OR (status = 'sending' AND claimed_at < now() - make_interval(secs => $2))))
+           OR id IN (SELECT id FROM mail_outbox
+                      WHERE status = 'pending' AND next_attempt_at <= now() AND id <> $1
+                      ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+        RETURNING id, recipients, subject, text_body AS "textBody", html_body AS "htmlBody", headers,
+                  escalation_id AS "escalationId", attempts, created_at AS "createdAt"`,
+      [mailId, STALE_CLAIM_SECONDS, BATCH],
+    );
+    return rows;
+  }
+
+  /** 'sent', 'failed', or the instant of the next attempt. */
+  private async sendOne(lane: MailLane, marker: Client, mail: ClaimedMail): Promise<'sent' | 'failed' | number> {
+    const { envelope, raw } = await this.transport.compose({
+      to: mail.recipients,
+      subject: mail.subject,
+      text: mail.textBody,
+      html: mail.htmlBody,
+      headers: mail.headers,
+      messageId: `<escalation-${mail.escalationId}@handoff>`,
+    });
+    let mark: Promise<unknown> | null = null;
+    try {
+      await lane.smtp.send(envelope, raw, () => {
+        mark = markSent(marker, mail.id);
+      });
+      await (mark ?? markSent(marker, mail.id));
+      this.metrics.mailsSent.inc();
+      return 'sent';
+    } catch (error) {
+      if (mark) await (mark as Promise<unknown>).catch(() => undefined);
+      return this.failed(marker, mail, error instanceof SmtpSendError ? error.smtpError : error);
+    }
+  }
+
+  private async failed(marker: Client, mail: ClaimedMail, error: unknown): Promise<'failed' | number> {
+    const message = ((error as Error)?.message ?? String(error)).slice(0, 1000);
+    const { baseMs, maxMs, giveUpMs } = this.config.mailRetry;
+    const permanent = isPermanentSmtpRefusal(error);
+    const nextAttempt = Date.now() + Math.min(maxMs, baseMs * 2 ** Math.max(0, mail.attempts - 1));
+    if (permanent || nextAttempt > new Date(mail.createdAt).getTime() + giveUpMs) {
+      await marker.query(`UPDATE mail_outbox SET status = 'failed', sent_at = NULL, last_error = $2 WHERE id = $1`, [
+        mail.id,
+        permanent ? `refused: ${message}` : `gave up after ${mail.attempts} attempts: ${message}`,
+      ]);
+      this.metrics.mailsFailed.inc({ reason: permanent ? 'refused' : 'retries_exhausted' });
+      this.logger.warn(`mail ${mail.id} failed for good: ${message}`);
+      return 'failed';
+    }
+    await marker.query(`UPDATE mail_outbox SET status = 'pending', sent_at = NULL, last_error = $2, next_attempt_at = $3 WHERE id = $1`, [
+      mail.id,
+      message,
+      new Date(nextAttempt),
+    ]);
+    return nextAttempt;
+  }
+}
+
+/** One simple-protocol message (no Parse/Bind/Sync sequence), written synchronously to an idle connection. */
+function markSent(marker: Client, mailId: string): Promise<unknown> {
+  return marker.query(`UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = '${mailId}' AND status = 'sending'`);
+}

@@ -1,0 +1,77 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { Client } from 'pg';
+import { AppConfig } from '../common/app-config';
+import { SmtpLane, smtpTarget } from './smtp-lane';
+
+export interface OutgoingMail {
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+  messageId: string;
+}
+
+/** How many mails go out at once: each lane is one SMTP connection and one idle PostgreSQL connection. */
+export const MAIL_LANES = 8;
+
+/** An SMTP connection paired with a PostgreSQL connection kept idle for the "sent" mark. */
+export interface MailLane {
+  smtp: SmtpLane;
+  /** Connected on first use; idle whenever the lane is free, so a query written to it goes out at once. */
+  marker(): Promise<Client>;
+}
+
+@Injectable()
+export class MailTransport implements OnApplicationShutdown {
+  private readonly free: MailLane[] = [];
+  private readonly waiting: ((lane: MailLane) => void)[] = [];
+  private readonly markers: Client[] = [];
+
+  constructor(private readonly config: AppConfig) {
+    const target = smtpTarget(config.smtpUrl, config.isProduction);
+    for (let i = 0; i < MAIL_LANES; i++) {
+      let marker: Promise<Client> | null = null;
+      const connectMarker = async () => {
+        const client = new Client({ connectionString: config.databaseUrl });
+        client.on('error', () => (marker = null));
+        await client.connect();
+        this.markers.push(client);
+        return client;
+      };
+      this.free.push({
+        smtp: new SmtpLane(target),
+        marker: () => (marker ??= connectMarker().catch((error) => ((marker = null), Promise.reject(error)))),
+      });
+    }
+  }
+
+  /** Waits for a free lane, runs the work on it, and frees it again. */
+  async withLane<T>(work: (lane: MailLane) => Promise<T>): Promise<T> {
+    const lane = this.free.pop() ?? (await new Promise<MailLane>((resolve) => this.waiting.push(resolve)));
+    try {
+      return await work(lane);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(lane);
+      else this.free.push(lane);
+    }
+  }
+
+  async compose(mail: OutgoingMail): Promise<{ envelope: { from: string; to: string[] }; raw: Buffer }> {
+    const raw = await new MailComposer({ from: this.config.mailFrom, ...mail }).compile().build();
+    return { envelope: { from: this.config.mailFrom, to: mail.to }, raw };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const lane of this.free) lane.smtp.close();
+    await Promise.all(this.markers.map((client) => client.end().catch(() => undefined)));
+  }
+}
+
+/** SMTP 5xx is a permanent refusal: retrying will not help. */
+export function isPermanentSmtpRefusal(error: unknown): boolean {
+  const code = (error as { responseCode?: number }).responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}

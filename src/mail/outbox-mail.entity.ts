@@ -1,0 +1,28 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+/** A mail written in the same transaction as its escalation, sent afterwards by the mail job. */
+@Entity('mail_outbox')
+@Index('mail_outbox_unsent_idx', ['nextAttemptAt', 'id'], { where: `status IN ('pending', 'sending')` })
+export class OutboxMail {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ type: 'uuid', unique: true }) escalationId: string;
+  @Column({ type: 'uuid' }) requestId: string;
+  @Column({ type: 'text' }) kind: string;
+  @Column({ type: 'jsonb' }) recipients: string[];
+  @Column({ type: 'text' }) subject: string;
+  @Column({ type: 'text' }) textBody: string;
+  @Column({ type: 'text' }) htmlBody: string;
+  @Column({ type: 'jsonb' }) headers: Record<string, string>;
+  /** The deadline that caused it, so lateness can be measured to the SMTP acceptance. */
+  @Column({ type: 'timestamptz' }) dueAt: Date;
+  @Column({ type: 'text', default: 'pending' }) status: OutboxStatus;
+  @Column({ type: 'integer', default: 0 }) attempts: number;
+  @Column({ type: 'text', nullable: true }) lastError: string | null;
+  @Column({ type: 'timestamptz', nullable: true }) claimedAt: Date | null;
+  @Column({ type: 'timestamptz', nullable: true }) sentAt: Date | null;
+  /** Not before this: retries back off exponentially, capped (MAIL_RETRY_BASE_MS, MAIL_RETRY_MAX_MS). */
+  @Column({ type: 'timestamptz', default: () => 'now()' }) nextAttemptAt: Date;
+  @Column({ type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
+}

@@ -1,0 +1,131 @@
+import type { Socket } from 'node:net';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+
+export interface SmtpTarget {
+  host: string;
+  port: number;
+  secure: boolean;
+  ignoreTLS: boolean;
+  auth?: { user: string; pass: string };
+  rejectUnauthorized: boolean;
+}
+
+export function smtpTarget(smtpUrl: string, production: boolean): SmtpTarget {
+  const url = new URL(smtpUrl);
+  return {
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 25)),
+    secure: url.protocol === 'smtps:',
+    ignoreTLS: url.protocol === 'smtp:' && !url.searchParams.has('starttls'),
+    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+    rejectUnauthorized: production,
+  };
+}
+
+/** SMTP's end of data: nodemailer's DataStream writes it as its own last chunk; the body is dot-stuffed, so it appears nowhere else. */
+const isEndOfData = (chunk: unknown) => Buffer.isBuffer(chunk) && (chunk.equals(Buffer.from('\r\n.\r\n')) || chunk.equals(Buffer.from('.\r\n')) || chunk.equals(Buffer.from('\n.\r\n')));
+
+export class SmtpSendError extends Error {
+  constructor(
+    readonly smtpError: unknown,
+    /** The end of data had been written: the server may hold the message. */
+    readonly pastCommitPoint: boolean,
+  ) {
+    super((smtpError as Error)?.message ?? String(smtpError));
+  }
+}
+
+/**
+ * One SMTP connection sending one message at a time. `atCommitPoint` runs synchronously right
+ * after the end-of-data marker is handed to the kernel — the instant the message becomes the
+ * server's — so the caller can record "sent" within microseconds of it, not a round trip later.
+ */
+export class SmtpLane {
+  private connection: SMTPConnection | null = null;
+
+  constructor(private readonly target: SmtpTarget) {}
+
+  async send(envelope: { from: string; to: string[] }, raw: Buffer, atCommitPoint: () => void): Promise<void> {
+    const connection = await this.connected();
+    const socket = connection._socket as Socket;
+    const write = socket.write;
+    let armed = true;
+    socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+      const accepted = (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      if (armed && isEndOfData(chunk)) {
+        armed = false;
+        atCommitPoint();
+      }
+      return accepted;
+    } as Socket['write'];
+    try {
+      await new Promise<void>((resolve, reject) => connection.send(envelope, raw, (error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      // A refused message leaves the session usable; anything else, start afresh next time.
+      if (typeof (error as { responseCode?: number }).responseCode !== 'number') this.drop();
+      else await new Promise<void>((resolve) => connection.reset(() => resolve()));
+      throw new SmtpSendError(error, !armed);
+    } finally {
+      socket.write = write;
+    }
+  }
+
+  private connected(): Promise<SMTPConnection> {
+    if (this.connection && (this.connection as unknown as { _socket: Socket | null })._socket && !(this.connection as unknown as { _destroyed?: boolean })._destroyed) {
+      return Promise.resolve(this.connection);
+    }
+    const t = this.target;
+    const connection = new SMTPConnection({
+      host: t.host,
+      port: t.port,
+      secure: t.secure,
+      ignoreTLS: t.ignoreTLS,
+      tls: { rejectUnauthorized: t.rejectUnauthorized },
+      connectionTimeout: 5000,
+      greetingTimeout: 5000,
+      socketTimeout: 10000,
+    });
+    connection.on('error', () => this.drop());
+    connection.on('end', () => {
+      if (this.connection === connection) this.connection = null;
+    });
+    return new Promise((resolve, reject) => {
+      connection.connect((error) => {
+        if (error) return reject(error);
+        if (!t.auth) {
+          this.connection = connection;
+          return resolve(connection);
+        }
+        connection.login(t.auth, (loginError) => {
+          if (loginError) {
+            connection.close();
+            return reject(loginError);
+          }
+          this.connection = connection;
+          resolve(connection);
+        });
+      });
+      connection.once('error', reject);
+    });
+  }
+
+  private drop(): void {
+    const connection = this.connection;
+    this.connection = null;
+    try {
+      connection?.close();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  close(): void {
+    const connection = this.connection;
+    this.connection = null;
+    try {
+      connection?.quit();
+    } catch {
+      /* already closed */
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ApiSignedIn } from '../common/api-docs';
+import type { Actor } from '../identity/actor';
+import { CurrentActor, Roles } from '../identity/auth.decorators';
+import { rootCauseCsv, slaReportCsv, slaTrendCsv } from './report-csv';
+import { ReportListsService } from './report-lists.service';
+import {
+  AtRiskPageView,
+  AtRiskQuery,
+  EscalationLogQuery,
+  EscalationLogView,
+  RootCauseQuery,
+  RootCauseView,
+  SlaReportQuery,
+  SlaReportView,
+  SlaTrendQuery,
+  SlaTrendView,
+} from './report.dto';
+import { RootCauseService } from './root-cause.service';
+import { SlaReportService } from './sla-report.service';
+
+/** `format=csv` wins; otherwise the Accept header decides, JSON when it does not prefer CSV. */
+function wantsCsv(format: string | undefined, request: Request): boolean {
+  if (format) return format === 'csv';
+  return request.accepts(['application/json', 'text/csv']) === 'text/csv';
+}
+
+function sendAs(response: Response, name: string, csv: string): string {
+  response.setHeader('Content-Type', 'text/csv; charset=utf-8');
+  response.setHeader('Content-Disposition', `attachment; filename="${name}.csv"`);
+  return csv;
+}
+
+const day = (iso: string) => iso.slice(0, 10);
+
+@ApiTags('reports')
+@ApiSignedIn()
+@Roles('ops', 'admin', 'head')
+@Controller('reports')
+export class ReportsController {
+  constructor(
+    private readonly sla: SlaReportService,
+    private readonly rootCause: RootCauseService,
+    private readonly lists: ReportListsService,
+  ) {}
+
+  @Get('sla')
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: SlaReportView, description: 'one row per group with requests created in [from, to); heads get the rows of their own department' })
+  async slaReport(
+    @CurrentActor() actor: Actor,
+    @Query() query: SlaReportQuery,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<SlaReportView | string> {
+    response.vary('Accept');
+    const report = await this.sla.report(actor, query);
+    if (!wantsCsv(query.format, request)) return report;
+    return sendAs(response, `sla-${report.groupBy}-${day(report.from)}-${day(report.to)}`, slaReportCsv(report));
+  }
+
+  @Get('sla/trend')
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: SlaTrendView, description: 'the SLA report per day or ISO week, bucketed in `timezone`' })
+  async slaTrend(
+    @CurrentActor() actor: Actor,
+    @Query() query: SlaTrendQuery,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<SlaTrendView | string> {
+    response.vary('Accept');
+    const trend = await this.sla.trend(actor, query);
+    if (!wantsCsv(query.format, request)) return trend;
+    return sendAs(response, `sla-trend-${trend.groupBy}-${trend.interval}-${day(trend.from)}-${day(trend.to)}`, slaTrendCsv(trend));
+  }
+
+  @Get('root-cause')
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: RootCauseView, description: 'late requests by the department that held them up, most frequent hand-off first' })
+  async rootCauseReport(
+    @CurrentActor() actor: Actor,
+    @Query() query: RootCauseQuery,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<RootCauseView | string> {
+    response.vary('Accept');
+    const report = await this.rootCause.report(actor, query);
+    if (!wantsCsv(query.format, request)) return report;
+    return sendAs(response, `root-cause-${day(report.from)}-${day(report.to)}`, rootCauseCsv(report));
+  }
+
+  @Get('at-risk')
+  @ApiOkResponse({ type: AtRiskPageView, description: 'open requests in chains, least slack first' })
+  atRisk(@CurrentActor() actor: Actor, @Query() query: AtRiskQuery): Promise<AtRiskPageView> {
+    return this.lists.atRisk(actor, query);
+  }
+
+  @Get('escalations')
+  @ApiOkResponse({ type: EscalationLogView, description: 'escalations fired, newest first' })
+  escalations(@CurrentActor() actor: Actor, @Query() query: EscalationLogQuery): Promise<EscalationLogView> {
+    return this.lists.escalations(actor, query);
+  }
+}

@@ -1,0 +1,238 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { DomainError } from '../common/domain-error';
+import type { Actor } from '../identity/actor';
+import { isOpsOrAdmin } from '../identity/actor';
+import { IdempotencyKey } from './idempotency-key.entity';
+import { RequestComment } from './request-comment.entity';
+import { RequestDependency } from './request-dependency.entity';
+import { RequestEvent, RequestEventType } from './request-event.entity';
+import { RequestPause } from './request-pause.entity';
+import { ServiceRequest } from './request.entity';
+
+export interface RequestFilter {
+  statuses?: string[];
+  providerDepartmentId?: string;
+  customerDepartmentId?: string;
+  breached?: boolean;
+  atRisk?: boolean;
+  /** keyset: items strictly after this (createdAt desc, id desc) */
+  after?: { createdAt: string; id: string };
+  now: Date;
+  limit: number;
+}
+
+export interface NewEvent {
+  requestId: string;
+  actorId: string | null;
+  type: RequestEventType;
+  at: Date;
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+}
+
+// Stored flags, or a clock that has run past its deadline without stopping.
+const BREACHED = `(r.breached_response OR r.breached_resolution
+  OR (r.responded_at IS NULL AND r.respond_by < COALESCE(r.cancelled_at, :now))
+  OR (r.resolved_at IS NULL AND r.resolve_by < COALESCE(r.paused_since, r.cancelled_at, :now)))`;
+
+@Injectable()
+export class RequestsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  findById(id: string, manager?: EntityManager): Promise<ServiceRequest | null> {
+    return (manager ?? this.dataSource.manager).getRepository(ServiceRequest).findOne({ where: { id } });
+  }
+
+  /** Row-locks the request for the rest of the transaction, so racing writers queue up. */
+  findForUpdate(manager: EntityManager, id: string): Promise<ServiceRequest | null> {
+    return manager
+      .getRepository(ServiceRequest)
+      .createQueryBuilder('r')
+      .setLock('pessimistic_write')
+      .where('r.id = :id', { id })
+      .getOne();
+  }
+
+  /** Optimistic lock: writes only if the version is still the one read; false when it moved on. */
+  async updateIfVersion(
+    manager: EntityManager,
+    id: string,
+    version: number,
+    changes: Partial<Omit<ServiceRequest, 'id' | 'version'>>,
+  ): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(ServiceRequest)
+      .set({ ...changes, version: () => 'version + 1' } as Record<string, unknown>)
+      .where('id = :id AND version = :version', { id, version })
+      .execute();
+    return result.affected === 1;
+  }
+
+  async insertRequest(manager: EntityManager, request: ServiceRequest): Promise<void> {
+    await manager.getRepository(ServiceRequest).insert(request);
+  }
+
+  /**
+   * The common create — no Idempotency-Key, no links — as one statement: the request and its
+   * `created` event together, atomic without an explicit transaction (one round trip).
+   */
+  async insertRequestWithEvent(request: ServiceRequest, event: NewEvent): Promise<void> {
+    const columns = this.dataSource.getMetadata(ServiceRequest).columns;
+    const names = columns.map((c) => `"${c.databaseName}"`);
+    const values = columns.map((c) => {
+      const value = c.getEntityValue(request);
+      return c.type === 'jsonb' && value !== null && value !== undefined ? JSON.stringify(value) : (value ?? null);
+    });
+    const n = values.length;
+    await this.dataSource.query(
+      `WITH inserted AS (INSERT INTO requests (${names.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id)
+       INSERT INTO request_events (request_id, actor_id, type, at, after) SELECT id, $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4} FROM inserted`,
+      [...values, event.actorId, event.type, event.at, JSON.stringify(event.after ?? null)],
+    );
+  }
+
+  async appendEvents(manager: EntityManager, events: NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await manager
+      .getRepository(RequestEvent)
+      .insert(events.map((e) => ({ ...e, before: e.before ?? null, after: e.after ?? null })) as QueryDeepPartialEntity<RequestEvent>[]);
+  }
+
+  list(actor: Actor, filter: RequestFilter): Promise<ServiceRequest[]> {
+    const q = this.dataSource
+      .getRepository(ServiceRequest)
+      .createQueryBuilder('r')
+      .orderBy('r.created_at', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .limit(filter.limit);
+    if (!isOpsOrAdmin(actor)) {
+      q.andWhere('(r.provider_department_id = :own OR r.customer_department_id = :own)', { own: actor.departmentId });
+    }
+    if (filter.statuses?.length) q.andWhere('r.status IN (:...statuses)', { statuses: filter.statuses });
+    if (filter.providerDepartmentId) q.andWhere('r.provider_department_id = :p', { p: filter.providerDepartmentId });
+    if (filter.customerDepartmentId) q.andWhere('r.customer_department_id = :c', { c: filter.customerDepartmentId });
+    if (filter.atRisk !== undefined) q.andWhere('r.at_risk = :atRisk', { atRisk: filter.atRisk });
+    if (filter.breached !== undefined) {
+      q.andWhere(filter.breached ? BREACHED : `NOT ${BREACHED}`, { now: filter.now });
+    }
+    if (filter.after) {
+      q.andWhere('(r.created_at, r.id) < (:afterCreatedAt, :afterId)', {
+        afterCreatedAt: filter.after.createdAt,
+        afterId: filter.after.id,
+      });
+    }
+    return q.getMany();
+  }
+
+  pausesOf(requestIds: string[], manager?: EntityManager): Promise<RequestPause[]> {
+    if (requestIds.length === 0) return Promise.resolve([]);
+    return (manager ?? this.dataSource.manager)
+      .getRepository(RequestPause)
+      .createQueryBuilder('p')
+      .where('p.request_id IN (:...ids)', { ids: requestIds })
+      .orderBy('p.started_at', 'ASC')
+      .getMany();
+  }
+
+  async startPause(manager: EntityManager, requestId: string, reason: RequestPause['reason'], at: Date, endedAt: Date | null = null, blockingRequestId: string | null = null) {
+    await manager.getRepository(RequestPause).insert({ requestId, reason, startedAt: at, endedAt, blockingRequestId });
+  }
+
+  async endPauses(manager: EntityManager, requestId: string, reason: RequestPause['reason'], at: Date): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(RequestPause)
+      .set({ endedAt: at })
+      .where('request_id = :requestId AND reason = :reason AND ended_at IS NULL', { requestId, reason })
+      .execute();
+  }
+
+  dependenciesOf(requestIds: string[]): Promise<RequestDependency[]> {
+    if (requestIds.length === 0) return Promise.resolve([]);
+    return this.dataSource
+      .getRepository(RequestDependency)
+      .createQueryBuilder('d')
+      .where('d.request_id IN (:...ids)', { ids: requestIds })
+      .orderBy('d.created_at', 'ASC')
+      .getMany();
+  }
+
+  /** Serialises changes to the dependency graph, so two racing links cannot close a cycle together. */
+  async lockDependencyGraph(manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext('handoff.request_dependencies'))`);
+  }
+
+  /** True when `from` already reaches `to` by following depends-on links. */
+  async reaches(manager: EntityManager, from: string, to: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `WITH RECURSIVE upstream(id) AS (
+         SELECT $1::uuid
+         UNION
+         SELECT d.depends_on_id FROM request_dependencies d JOIN upstream u ON d.request_id = u.id
+       )
+       SELECT 1 FROM upstream WHERE id = $2::uuid LIMIT 1`,
+      [from, to],
+    );
+    return rows.length > 0;
+  }
+
+  /** Adds the link; false when it was already there. */
+  async addDependency(manager: EntityManager, link: RequestDependency): Promise<boolean> {
+    const inserted: unknown[] = await manager.query(
+      `INSERT INTO request_dependencies (request_id, depends_on_id, created_by, created_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING request_id`,
+      [link.requestId, link.dependsOnId, link.createdBy, link.createdAt],
+    );
+    return inserted.length > 0;
+  }
+
+  async removeDependency(manager: EntityManager, requestId: string, dependsOnId: string): Promise<boolean> {
+    const result = await manager.getRepository(RequestDependency).delete({ requestId, dependsOnId });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async insertComment(manager: EntityManager, comment: Omit<RequestComment, 'id'>): Promise<RequestComment> {
+    return manager.getRepository(RequestComment).save(manager.getRepository(RequestComment).create(comment));
+  }
+
+  events(requestId: string, afterId: string | undefined, limit: number): Promise<RequestEvent[]> {
+    const q = this.dataSource
+      .getRepository(RequestEvent)
+      .createQueryBuilder('e')
+      .where('e.request_id = :requestId', { requestId })
+      .orderBy('e.id', 'ASC')
+      .limit(limit);
+    if (afterId) q.andWhere('e.id > :afterId', { afterId });
+    return q.getMany();
+  }
+
+  /**
+   * Claims an Idempotency-Key inside the caller's transaction. A racing claim of the same key
+   * waits on the primary key until the first transaction ends, then finds the row.
+   */
+  async claimIdempotencyKey(manager: EntityManager, userId: string, key: string, requestHash: string): Promise<IdempotencyKey | 'claimed'> {
+    const inserted: unknown[] = await manager.query(
+      `INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id, key) DO NOTHING RETURNING key`,
+      [userId, key, requestHash],
+    );
+    if (inserted.length > 0) return 'claimed';
+    const existing = await manager.getRepository(IdempotencyKey).findOne({ where: { userId, key } });
+    if (!existing) throw new DomainError('conflict', 'The Idempotency-Key is being used by another request; retry');
+    return existing;
+  }
+
+  async recordIdempotentAnswer(manager: EntityManager, userId: string, key: string, requestId: string, status: number, body: object) {
+    await manager
+      .getRepository(IdempotencyKey)
+      .update({ userId, key }, { requestId, responseStatus: status, responseBody: body } as QueryDeepPartialEntity<IdempotencyKey>);
+  }
+}

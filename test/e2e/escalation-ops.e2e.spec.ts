@@ -1,0 +1,86 @@
+import type { FlowerShop } from '../../src/demo/flower-shop';
+import { DevMailbox } from '../../src/mail/dev-mailbox';
+import { createFastService } from '../support/fast-sla';
+import { SmtpSink } from '../support/smtp-sink';
+import { bearer, startTestApp, withFlowerShop, type TestApp } from '../support/test-app';
+
+const basic = (email: string, password: string) => `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`;
+
+describe('seeing the escalation engine work: metrics and the queue board', () => {
+  let t: TestApp;
+  let sink: SmtpSink;
+  let shop: FlowerShop;
+  let tokens: Record<string, string>;
+
+  beforeAll(async () => {
+    sink = await SmtpSink.start();
+    t = await startTestApp('escalation_ops', { worker: true, env: { SMTP_URL: sink.url } });
+    ({ shop, tokens } = await withFlowerShop(t));
+  });
+  afterAll(async () => {
+    await t.close();
+    await sink.stop();
+  });
+
+  it('/metrics counts escalations by kind, their lateness, mails sent and pending, and queue depths', async () => {
+    const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-METRICS', responseTarget: 'PT1S', resolutionTarget: 'PT60S' });
+    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title: 'Counted' })).body;
+    await sink.waitFor(() => sink.about(request.id, 'response_breach').length === 1, 10000);
+    await new Promise((r) => setTimeout(r, 200));
+    const metrics = (await t.http.get('/metrics')).text;
+    expect(metrics).toMatch(/handoff_escalations_fired_total\{kind="response_breach"\} 1/);
+    expect(metrics).toMatch(/handoff_escalations_fired_total\{kind="response_warning"\} 1/);
+    expect(metrics).toMatch(/handoff_escalation_lateness_seconds_count\{kind="response_breach"\} 1/);
+    expect(metrics).toMatch(/handoff_mails_sent_total 2/);
+    expect(metrics).toMatch(/handoff_mails_pending 0/);
+    expect(metrics).toMatch(/handoff_queue_jobs\{queue="deadlines",state="delayed"\} 1/); // the resolution warning ahead
+  });
+
+  it('/admin/queues asks ops or admin to sign in, and shows the queues to them', async () => {
+    const anonymous = await t.http.get('/admin/queues');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Basic/);
+    expect((await t.http.get('/admin/queues').set('Authorization', basic(shop.users.clerk.email, 'handoff-demo'))).status).toBe(401);
+    expect((await t.http.get('/admin/queues').set('Authorization', basic(shop.users.ops.email, 'wrong-password'))).status).toBe(401);
+    const ops = await t.http.get('/admin/queues/api/queues').set('Authorization', basic(shop.users.ops.email, 'handoff-demo'));
+    expect(ops.status).toBe(200);
+    expect((ops.body.queues as { name: string }[]).map((q) => q.name).sort()).toEqual(['deadlines', 'mail']);
+    const page = await t.http.get('/admin/queues').set('Authorization', basic(shop.users.admin.email, 'handoff-demo'));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<div id="root">');
+  });
+});
+
+describe('development: an SMTP catcher of our own and /dev/mail', () => {
+  it('catches the mail when nothing listens at SMTP_URL and lists it at /dev/mail; never in production', async () => {
+    const probe = await SmtpSink.start();
+    const port = probe.port;
+    await probe.stop(); // now nothing listens there
+    const mailbox = await DevMailbox.startIfNobodyListens(`smtp://localhost:${port}`);
+    expect(mailbox).not.toBeNull();
+    expect(await DevMailbox.startIfNobodyListens(`smtp://localhost:${port}`)).toBeNull(); // it listens now itself
+    expect(await DevMailbox.startIfNobodyListens('smtp://mail.example.com:25')).toBeNull();
+    const t = await startTestApp('devmail', { worker: true, env: { SMTP_URL: `smtp://localhost:${port}`, NODE_ENV: 'development' }, devMailbox: mailbox! });
+    try {
+      const { shop, tokens } = await withFlowerShop(t);
+      const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-DEV', responseTarget: 'PT1S', resolutionTarget: 'PT60S' });
+      const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title: 'Seen in dev' })).body;
+      const both = () => ['response_warning', 'response_breach'].every((kind) => mailbox!.mails.some((m) => m.request === request.id && m.escalation === kind));
+      for (let i = 0; i < 300 && !both(); i++) await new Promise((r) => setTimeout(r, 50));
+      const page = await t.http.get('/dev/mail');
+      expect(page.status).toBe(200);
+      expect(page.text).toContain(`Response target missed: Seen in dev (${request.id})`);
+      const json = (await t.http.get('/dev/mail/json')).body as { request: string; escalation: string }[];
+      expect(json.filter((m) => m.request === request.id).map((m) => m.escalation).sort()).toEqual(['response_breach', 'response_warning']);
+    } finally {
+      await t.close();
+      await mailbox!.close();
+    }
+    const production = await startTestApp('devmail_prod', { env: { NODE_ENV: 'production' }, devMailbox: new DevMailbox() });
+    try {
+      expect((await production.http.get('/dev/mail')).status).toBe(404);
+    } finally {
+      await production.close();
+    }
+  });
+});

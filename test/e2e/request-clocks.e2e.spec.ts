@@ -1,0 +1,181 @@
+import type { FlowerShop } from '../../src/demo/flower-shop';
+import { bearer, startTestApp, withFlowerShop, type TestApp } from '../support/test-app';
+
+// Design's studio: Mon–Sat 08:00–12:00 and 12:30–17:00, Europe/Amsterdam (UTC+1 in December).
+// 2026-12-01 is a Tuesday; 09:00Z is 10:00 in the studio.
+describe('request clocks in the provider business hours', () => {
+  let t: TestApp;
+  let shop: FlowerShop;
+  let tokens: Record<string, string>;
+
+  beforeAll(async () => {
+    t = await startTestApp('clocks');
+    ({ shop, tokens } = await withFlowerShop(t));
+  });
+  afterAll(() => t.close());
+
+  const raise = async (body: Record<string, unknown>, token = tokens.clerk) => {
+    const answer = await t.http.post('/api/v1/requests').set(bearer(token)).send(body);
+    expect(answer.status).toBe(201);
+    return answer.body;
+  };
+  const move = async (id: string, to: string, version: number, token: string, comment?: string) => {
+    const answer = await t.http.post(`/api/v1/requests/${id}/transitions`).set(bearer(token)).send({ to, version, comment });
+    expect({ status: answer.status, body: answer.body }).toMatchObject({ status: 200 });
+    return answer.body;
+  };
+
+  it('counts the targets across the lunch break, and urgent requests get the urgent agreement', async () => {
+    t.clock.set('2026-12-01T09:00:00Z');
+    const normal = await raise({ serviceId: shop.services.bouquet.id, title: 'Normal bouquet' });
+    expect(normal.respondBy).toBe('2026-12-01T09:30:00.000Z');
+    expect(normal.resolveBy).toBe('2026-12-01T12:30:00.000Z'); // 10:00-12:00 + 12:30-13:30
+    const urgent = await raise({ serviceId: shop.services.bouquet.id, title: 'Urgent bouquet', priority: 'urgent' });
+    expect(urgent.respondBy).toBe('2026-12-01T09:10:00.000Z');
+    expect(urgent.resolveBy).toBe('2026-12-01T10:30:00.000Z');
+    expect(urgent.agreement.resolutionTarget).toBe('PT90M');
+  });
+
+  it('starts a clock raised outside business hours at the next opening, and skips holidays', async () => {
+    t.clock.set('2026-12-24T18:30:00Z'); // Thursday 19:30, after hours; the 25th and 26th are holidays, the 27th a Sunday
+    const late = await raise({ serviceId: shop.services.bouquet.id, title: 'Christmas bouquet' });
+    expect(late.respondBy).toBe('2026-12-28T07:30:00.000Z'); // Monday 08:30 local
+  });
+
+  it('a deadline at the close of an interval is that instant, not the next opening', async () => {
+    t.clock.set('2026-12-01T08:30:00Z'); // 09:30 local; PT3H ends 09:30-12:00 (2.5 h) + 12:30-13:00
+    const r = await raise({ serviceId: shop.services.bouquet.id, title: 'Closing-time bouquet' });
+    expect(r.resolveBy).toBe('2026-12-01T12:00:00.000Z');
+    t.clock.set('2026-12-01T08:00:00Z'); // 09:00 local: 3 h ends exactly at the 12:00 close
+    const atClose = await raise({ serviceId: shop.services.bouquet.id, title: 'Noon bouquet' });
+    expect(atClose.resolveBy).toBe('2026-12-01T11:00:00.000Z');
+  });
+
+  it('pauses while waiting on the customer, resumes on a customer reply, re-applies a new priority from the start, and excludes time spent resolved', async () => {
+    t.clock.set('2026-12-01T09:00:00Z'); // 10:00 local
+    let r = await raise({ serviceId: shop.services.bouquet.id, title: 'Bouquet with questions' });
+    const id = r.id as string;
+
+    t.clock.set('2026-12-01T09:05:00Z');
+    r = await move(id, 'acknowledged', r.version, tokens.designer);
+    expect(r.respondedAt).toBe('2026-12-01T09:05:00.000Z');
+    expect(r.breached.response).toBe(false);
+    r = await move(id, 'in_progress', r.version, tokens.designer);
+
+    t.clock.set('2026-12-01T09:30:00Z'); // 10:30 local
+    r = await move(id, 'waiting_on_customer', r.version, tokens.designer, 'Which colour of roses?');
+    expect(r.paused).toBe(true);
+
+    t.clock.set('2026-12-01T12:00:00Z'); // 13:00 local: paused 10:30-12:00 and 12:30-13:00 = 2 business hours
+    const mid = (await t.http.get(`/api/v1/requests/${id}`).set(bearer(tokens.clerk))).body;
+    expect(mid.pausedSeconds).toBe(7200);
+    expect(mid.breached.resolution).toBe(false); // the clock stood still past the original 12:30Z deadline
+    const reply = await t.http.post(`/api/v1/requests/${id}/comments`).set(bearer(tokens.clerk)).send({ body: 'Red, please' });
+    expect(reply.status).toBe(201);
+    r = (await t.http.get(`/api/v1/requests/${id}`).set(bearer(tokens.clerk))).body;
+    expect(r.status).toBe('in_progress');
+    expect(r.paused).toBe(false);
+    expect(r.pausedSeconds).toBe(7200);
+    expect(r.resolveBy).toBe('2026-12-01T14:30:00.000Z'); // 13:30 local moved out by 2 business hours
+
+    const patched = await t.http.patch(`/api/v1/requests/${id}`).set(bearer(tokens.designHead)).send({ priority: 'urgent', version: r.version });
+    expect(patched.status).toBe(200);
+    r = patched.body;
+    // PT90M from 10:00: 30 min worked before the pause, 60 min from 13:00 local.
+    expect(r.resolveBy).toBe('2026-12-01T13:00:00.000Z');
+    expect(r.respondBy).toBe('2026-12-01T09:10:00.000Z');
+    expect(r.pausedSeconds).toBe(7200);
+    expect(r.breached).toEqual({ response: false, resolution: false });
+
+    t.clock.set('2026-12-01T12:50:00Z'); // 13:50 local
+    r = await move(id, 'resolved', r.version, tokens.designer);
+    expect(r.resolvedAt).toBe('2026-12-01T12:50:00.000Z');
+    expect(r.breached.resolution).toBe(false);
+
+    t.clock.set('2026-12-01T13:50:00Z'); // the clerk reopens an hour later
+    r = await move(id, 'in_progress', r.version, tokens.clerk, 'The ribbon is missing');
+    expect(r.resolvedAt).toBeNull();
+    // 50 min worked 13:00-13:50, 10 min left from 14:50 local.
+    expect(r.resolveBy).toBe('2026-12-01T14:00:00.000Z');
+
+    const events = (await t.http.get(`/api/v1/requests/${id}/events`).set(bearer(tokens.clerk))).body.items as { type: string }[];
+    expect(events.map((e) => e.type)).toEqual([
+      'created',
+      'transitioned',
+      'transitioned',
+      'commented',
+      'transitioned',
+      'commented',
+      'transitioned',
+      'priority_changed',
+      'transitioned',
+      'commented',
+      'transitioned',
+    ]);
+  });
+
+  it('stops the response clock at the first provider comment and flags a late response as breached', async () => {
+    t.clock.set('2026-12-01T09:00:00Z');
+    const quiet = await raise({ serviceId: shop.services.bouquet.id, title: 'Nobody answers' });
+    const answered = await raise({ serviceId: shop.services.bouquet.id, title: 'Answered by comment' });
+    t.clock.set('2026-12-01T09:20:00Z');
+    expect((await t.http.post(`/api/v1/requests/${answered.id}/comments`).set(bearer(tokens.designer)).send({ body: 'On it' })).status).toBe(201);
+    t.clock.set('2026-12-01T09:45:00Z');
+    const a = (await t.http.get(`/api/v1/requests/${answered.id}`).set(bearer(tokens.clerk))).body;
+    expect(a.respondedAt).toBe('2026-12-01T09:20:00.000Z');
+    expect(a.status).toBe('open');
+    expect(a.breached.response).toBe(false);
+    const q = (await t.http.get(`/api/v1/requests/${quiet.id}`).set(bearer(tokens.clerk))).body;
+    expect(q.breached.response).toBe(true);
+    const breachedList = (await t.http.get('/api/v1/requests?breached=true&limit=100').set(bearer(tokens.designHead))).body.items as { id: string }[];
+    expect(breachedList.map((x) => x.id)).toContain(quiet.id);
+    expect(breachedList.map((x) => x.id)).not.toContain(answered.id);
+    const fineList = (await t.http.get('/api/v1/requests?breached=false&limit=100').set(bearer(tokens.designHead))).body.items as { id: string }[];
+    expect(fineList.map((x) => x.id)).toContain(answered.id);
+  });
+
+  it('keeps the terms a request was opened under when its agreement changes', async () => {
+    t.clock.set('2026-12-02T09:00:00Z');
+    const before = await raise({ serviceId: shop.services.delivery.id, title: 'Deliver order 7' });
+    const agreements = (await t.http.get(`/api/v1/agreements?serviceId=${shop.services.delivery.id}`).set(bearer(tokens.ops))).body.items as {
+      id: string;
+      priority: string | null;
+      version: number;
+    }[];
+    const standard = agreements.find((a) => a.priority === null)!;
+    const changed = await t.http.patch(`/api/v1/agreements/${standard.id}`).set(bearer(tokens.deliveryHead)).send({ resolutionTarget: 'PT2H' });
+    expect(changed.status).toBe(200);
+    expect(changed.body.version).toBe(standard.version + 1);
+    const after = await raise({ serviceId: shop.services.delivery.id, title: 'Deliver order 8' });
+    const old = (await t.http.get(`/api/v1/requests/${before.id}`).set(bearer(tokens.clerk))).body;
+    expect(old.agreement.version).toBe(standard.version);
+    expect(old.resolveBy).toBe(before.resolveBy);
+    expect(after.agreement.version).toBe(standard.version + 1);
+    expect(after.agreement.resolutionTarget).toBe('PT2H');
+  });
+
+  it('applies the most specific agreement: customer + priority over customer over priority over the default', async () => {
+    t.clock.set('2026-12-02T09:00:00Z');
+    const base = { serviceId: shop.services.roses.id, title: 'Roses' };
+    const forSales = await t.http
+      .post('/api/v1/agreements')
+      .set(bearer(tokens.purchasingHead))
+      .send({ serviceId: shop.services.roses.id, customerDepartmentId: shop.departments.SALES.id, responseTarget: 'PT20M', resolutionTarget: 'PT3H' });
+    expect(forSales.status).toBe(201);
+    const forSalesUrgent = await t.http
+      .post('/api/v1/agreements')
+      .set(bearer(tokens.ops))
+      .send({ serviceId: shop.services.roses.id, customerDepartmentId: shop.departments.SALES.id, priority: 'urgent', responseTarget: 'PT5M', resolutionTarget: 'PT1H' });
+    expect(forSalesUrgent.status).toBe(201);
+    expect((await raise({ ...base, priority: 'normal' })).agreement.id).toBe(forSales.body.id);
+    expect((await raise({ ...base, priority: 'urgent' })).agreement.id).toBe(forSalesUrgent.body.id);
+    // Design is another customer: it gets the service's urgent agreement, not Sales's.
+    const fromDesign = await raise({ ...base, priority: 'urgent' }, tokens.designer);
+    expect(fromDesign.agreement.resolutionTarget).toBe('PT2H');
+    const duplicate = await t.http
+      .post('/api/v1/agreements')
+      .set(bearer(tokens.ops))
+      .send({ serviceId: shop.services.roses.id, customerDepartmentId: shop.departments.SALES.id, responseTarget: 'PT20M', resolutionTarget: 'PT3H' });
+    expect(duplicate.status).toBe(409);
+  });
+});

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { FlowerShop } from '../../src/demo/flower-shop';
+import { createFastService, sleep } from '../support/fast-sla';
+import { SmtpSink } from '../support/smtp-sink';
+import { bearer, startTestApp, TEST_JWT_SECRET, withFlowerShop, type TestApp } from '../support/test-app';
+
+// The built service (npm test builds it first), run as separate worker processes.
+const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+
+describe('a worker killed mid-burst: the next one takes over, nothing lost, nothing doubled', () => {
+  let t: TestApp;
+  let sink: SmtpSink;
+  let shop: FlowerShop;
+  let tokens: Record<string, string>;
+  const workers: ChildProcess[] = [];
+
+  const startWorker = () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ROLE: 'worker',
+        NODE_ENV: 'production',
+        JWT_SECRET: TEST_JWT_SECRET,
+        DATABASE_URL: t.database.url,
+        QUEUE_PREFIX: t.queuePrefix,
+        SMTP_URL: sink.url,
+        RECONCILE_INTERVAL_S: '2',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    workers.push(child);
+    return { child, output: () => output };
+  };
+
+  beforeAll(async () => {
+    sink = await SmtpSink.start();
+    t = await startTestApp('takeover', { realTime: true, env: { SMTP_URL: sink.url } }); // ROLE=api: this process only schedules
+    ({ shop, tokens } = await withFlowerShop(t));
+  });
+  afterAll(async () => {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    await t.close();
+    await sink.stop();
+  });
+
+  it('SIGKILL while the burst falls due, then a new worker: every warning and breach arrives exactly once; SIGTERM drains', async () => {
+    const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-KILL', responseTarget: 'PT6S', resolutionTarget: 'PT10M' });
+    const first = startWorker();
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const created = await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title: `Burst ${i}` });
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+      await sleep(60); // deadlines spread over ~2 s
+    }
+    const expected = ids.length * 2; // response_warning at 50 %, response_breach at 100 %
+    await sink.waitFor(() => sink.received.length >= 10, 20000, 'the first mails of the burst');
+    first.child.kill('SIGKILL');
+    await once(first.child, 'exit');
+    const second = startWorker();
+    await sink.waitFor(() => sink.received.length >= expected, 40000, 'every mail of the burst');
+    await sleep(3000); // a reconciler pass later: still no second copies
+    for (const id of ids) {
+      expect(sink.about(id, 'response_warning')).toHaveLength(1);
+      expect(sink.about(id, 'response_breach')).toHaveLength(1);
+    }
+    expect(sink.received.filter((m) => ids.includes(m.headers['x-handoff-request']))).toHaveLength(expected);
+
+    second.child.kill('SIGTERM');
+    const [code] = (await once(second.child, 'exit')) as [number | null];
+    expect(code === 0 || code === null).toBe(true);
+    expect(second.output()).not.toMatch(/\n\s+at /);
+  }, 90000);
+});

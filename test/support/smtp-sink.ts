@@ -1,0 +1,84 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+export interface ReceivedMail {
+  to: string[];
+  headers: Record<string, string>;
+  subject: string;
+  /** The message as sent, with quoted-printable soft breaks and escapes undone, so text can be searched. */
+  raw: string;
+  receivedAt: number;
+}
+
+const decodeQuotedPrintable = (text: string) =>
+  Buffer.from(text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+
+/** A real SMTP server for tests: records what arrives; can refuse (temporarily or for good) on demand. */
+export class SmtpSink {
+  readonly received: ReceivedMail[] = [];
+  /** null accepts; otherwise the SMTP code to answer DATA with (451 temporary, 550 permanent). */
+  refuseWith: number | null = null;
+  private server!: SMTPServer;
+  port = 0;
+
+  static async start(): Promise<SmtpSink> {
+    const sink = new SmtpSink();
+    sink.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          if (sink.refuseWith !== null) {
+            const error = new Error(sink.refuseWith >= 500 ? 'Mailbox unavailable' : 'Try again later') as Error & { responseCode: number };
+            error.responseCode = sink.refuseWith;
+            return callback(error);
+          }
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const headerBlock = raw.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
+          const headers: Record<string, string> = {};
+          for (const line of headerBlock.split(/\r?\n/)) {
+            const colon = line.indexOf(':');
+            if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+          }
+          sink.received.push({
+            to: session.envelope.rcptTo.map((r) => r.address),
+            headers,
+            subject: headers.subject ?? '',
+            raw: decodeQuotedPrintable(raw),
+            receivedAt: Date.now(),
+          });
+          callback();
+        });
+      },
+    });
+    sink.server.listen(0, '127.0.0.1');
+    await once(sink.server.server, 'listening');
+    sink.port = (sink.server.server.address() as AddressInfo).port;
+    return sink;
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  /** Mails about one request, optionally of one escalation kind. */
+  about(requestId: string, kind?: string): ReceivedMail[] {
+    return this.received.filter((m) => m.headers['x-handoff-request'] === requestId && (!kind || m.headers['x-handoff-escalation'] === kind));
+  }
+
+  async waitFor(predicate: () => boolean, timeoutMs = 20000, what = 'mail'): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; received: ${this.received.map((m) => `${m.headers['x-handoff-escalation']}→${m.to.join(',')}`).join(' ')}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

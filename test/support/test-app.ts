@@ -1,0 +1,93 @@
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import type TestAgent from 'supertest/lib/agent';
+import { createHttpApp } from '../../src/bootstrap';
+import { AppConfig } from '../../src/common/app-config';
+import { Clock, ManualClock } from '../../src/common/clock';
+import Redis from 'ioredis';
+import { DEMO_PASSWORD, seedFlowerShop, type FlowerShop } from '../../src/demo/flower-shop';
+import { PasswordHasher } from '../../src/identity/password-hasher';
+import type { DevMailbox } from '../../src/mail/dev-mailbox';
+import { createTestDatabase, type TestDatabase } from './database';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+export interface TestApp {
+  app: INestApplication;
+  http: TestAgent;
+  dataSource: DataSource;
+  database: TestDatabase;
+  clock: ManualClock;
+  queuePrefix: string;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  now?: string;
+  env?: Record<string, string>;
+  /** ROLE=all: timers fire and mail goes out in this process. Otherwise ROLE=api. */
+  worker?: boolean;
+  /** The wall clock instead of one moved by hand (default: with a worker). */
+  realTime?: boolean;
+  devMailbox?: DevMailbox;
+}
+
+/** Deletes every Redis key under a test's queue prefix. */
+async function wipeQueuePrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+/** Boots the real application against a fresh database, with a clock the test moves by hand. */
+export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
+  const database = await createTestDatabase(label);
+  const queuePrefix = `handoff-test-${database.name}`;
+  const config = AppConfig.with({
+    DATABASE_URL: database.url,
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    QUEUE_PREFIX: queuePrefix,
+    ROLE: options.worker ? 'all' : 'api',
+    ...options.env,
+  });
+  const clock = new ManualClock(new Date(options.now ?? '2026-12-01T09:00:00Z'));
+  const app = await createHttpApp(config, { clock: (options.realTime ?? options.worker) ? new Clock() : clock, devMailbox: options.devMailbox });
+  await app.init();
+  const dataSource = app.get(DataSource);
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    dataSource,
+    database,
+    clock,
+    queuePrefix,
+    async close() {
+      await app.close();
+      await wipeQueuePrefix(config.redisUrl, queuePrefix).catch(() => undefined);
+      await database.drop();
+    },
+  };
+}
+
+/** Seeds the flower shop and signs every demo user in; tokens by the seed's user keys. */
+export async function withFlowerShop(t: TestApp): Promise<{ shop: FlowerShop; tokens: Record<string, string> }> {
+  const hash = await new PasswordHasher().hash(DEMO_PASSWORD);
+  const shop = await seedFlowerShop(t.dataSource, hash);
+  const tokens: Record<string, string> = {};
+  for (const [key, user] of Object.entries(shop.users)) {
+    const answer = await t.http.post('/api/v1/auth/login').send({ email: user.email, password: DEMO_PASSWORD });
+    if (answer.status !== 200) throw new Error(`login of ${user.email} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    tokens[key] = answer.body.accessToken as string;
+  }
+  return { shop, tokens };
+}
+
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
