@@ -73,8 +73,8 @@ export class ChainService {
       const links = await this.chains.links(manager, ids);
       const now = toClockInstant(this.clock.now());
       const pauses = await this.chains.pauses(manager, ids);
-      const timers = await this.chargeBlockedTime(manager, rows, links, pauses, calendars, now);
-      const freshPauses = timers.length ? await this.chains.pauses(manager, ids) : pauses;
+      const { timers, pausesChanged } = await this.chargeBlockedTime(manager, rows, links, pauses, calendars, now);
+      const freshPauses = pausesChanged ? await this.chains.pauses(manager, ids) : pauses;
       const byId = new Map(rows.map((r) => [r.id, r]));
       const nodes: ChainNode[] = rows.map((r) => this.nodeOf(r, freshPauses, calendars.get(r.id)!, leads.get(r.id)!, now));
       const plans = planChain(nodes, links, now);
@@ -138,9 +138,10 @@ export class ChainService {
     pauses: RequestPause[],
     calendars: Map<string, BusinessCalendar>,
     now: number,
-  ): Promise<ScheduledDeadline[]> {
+  ): Promise<{ timers: ScheduledDeadline[]; pausesChanged: boolean }> {
     const byId = new Map(rows.map((r) => [r.id, r]));
     const timers: ScheduledDeadline[] = [];
+    let pausesChanged = false;
     for (const r of rows) {
       const open = pauses.find((p) => p.requestId === r.id && p.reason === 'blocked' && p.endedAt === null) ?? null;
       const blockers = isFinished(r)
@@ -151,6 +152,7 @@ export class ChainService {
       const blocker = blockers[0]?.id ?? null;
       if ((open?.blockingRequestId ?? null) === blocker) continue;
       const at = new Date(now);
+      pausesChanged = true;
       if (open) await manager.query(`UPDATE request_pauses SET ended_at = $2 WHERE id = $1`, [open.id, at]);
       if (blocker) await this.requests.startPause(manager, r.id, 'blocked', at, null, blocker);
       if (!open !== !blocker) {
@@ -159,11 +161,15 @@ export class ChainService {
         const deadlines = this.clocks.deadlines(calendars.get(r.id)!, r.terms, r.createdAt, own);
         const pausedSince = this.clocks.runningPauseStart(r.terms, own);
         await manager.query(`UPDATE requests SET resolve_by = $2, paused_seconds = $3, paused_since = $4 WHERE id = $1`, [r.id, deadlines.resolveBy, deadlines.pausedSeconds, pausedSince]);
+        // The plan below reads these rows: keep them equal to what was just written.
+        r.resolveBy = deadlines.resolveBy;
+        r.pausedSeconds = deadlines.pausedSeconds;
+        r.pausedSince = pausedSince;
         const timer = await this.scheduler.replan(manager, r.id, calendars.get(r.id)!);
         if (timer) timers.push(timer);
       }
     }
-    return timers;
+    return { timers, pausesChanged };
   }
 
   /** For each end of the chain: a new at-risk episode escalates once; a recovery closes it; otherwise set the timer for the slip. */

@@ -81,10 +81,11 @@ describe('chains: catching a break in the hand-offs before it reaches the custom
     expect(view.budget[0]).toMatchObject({ promiseRequestId: delivery.id, fits: true, criticalPath: [roses.id, bouquet.id, delivery.id], totalLeadSeconds: 12 });
     const blocked = view.nodes.find((n: { id: string }) => n.id === bouquet.id);
     expect(blocked.blocked).toBe(true);
-    // Roses projected 6 s out, bouquet 4 s after, delivery 2 s after that.
+    // Roses projected 6 s out, bouquet 4 s after, delivery 2 s after that — less the second a hop
+    // may have worked between being raised and being linked (clock instants are whole seconds).
     const pf = (id: string) => Date.parse(view.nodes.find((n: { id: string }) => n.id === id).projectedFinishAt);
-    expect(pf(bouquet.id) - pf(roses.id)).toBe(4000);
-    expect(pf(delivery.id) - pf(bouquet.id)).toBe(2000);
+    expect([3000, 4000]).toContain(pf(bouquet.id) - pf(roses.id));
+    expect([1000, 2000]).toContain(pf(delivery.id) - pf(bouquet.id));
     await sleep(3000);
     expect(sink.received.filter((m) => m.headers['x-handoff-escalation'] === 'chain_at_risk' && m.subject.includes('relaxed'))).toHaveLength(0);
     expect((await t.http.get(`/api/v1/chains/${roses.id}`).set(bearer(tokens.buyer))).status).toBe(200);
