@@ -2,6 +2,7 @@ import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
 import { EscalationOutbox1764100000000 } from './1764100000000-escalation-outbox';
 import { Chains1764200000000 } from './1764200000000-chains';
 import { Reports1764300000000 } from './1764300000000-reports';
+import { LeadTimeIndex1764400000000 } from './1764400000000-lead-time-index';
 
 /** Every migration, oldest first; listed by hand so bundlers and ts-jest need no globbing. */
 export const ALL_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const ALL_MIGRATIONS = [
   EscalationOutbox1764100000000,
   Chains1764200000000,
   Reports1764300000000,
+  LeadTimeIndex1764400000000,
 ];

@@ -19,7 +19,8 @@ import { ChainsRepository } from './chains.repository';
 
 const FINISHED = new Set(['resolved', 'closed', 'cancelled']);
 const isFinished = (r: ServiceRequest) => FINISHED.has(r.status);
-const GRAPH_LOCK = `SELECT pg_advisory_xact_lock(hashtext('handoff.request_dependencies'))`;
+// Shared: recomputes run side by side (their row locks order them); a link change takes it exclusively.
+const GRAPH_LOCK = `SELECT pg_advisory_xact_lock_shared(hashtext('handoff.request_dependencies'))`;
 
 export interface ChainOutcome {
   requests: number;
@@ -94,6 +95,11 @@ export class ChainService {
         }),
       );
       const escalated = await this.judgeEpisodes(manager, rows, byId, links, plans, now, timers);
+      if (!pausesChanged && timers.length === 0 && escalated.length === 0) {
+        // Only derived figures were written, which the next recompute writes again: no need to wait
+        // for the WAL flush (docs/chains.md, "Recompute cheaply").
+        await manager.query(`SET LOCAL synchronous_commit = off`);
+      }
       return { escalated, timers, atRisk: rows.filter((r) => plans.get(r.id)!.atRisk).map((r) => r.id) };
     });
     if (!outcome) return this.recompute(seedIds);

@@ -75,16 +75,17 @@ export class ChainsRepository {
   /** The service's lead time in business seconds, else its median resolution over 90 days, else null. */
   leadTime(serviceId: string): Promise<number | null> {
     return this.leadTimes.get(serviceId, async () => {
-      const rows: { lead: number | null; median: number | null }[] = await this.dataSource.query(
-        `SELECT s.lead_time_seconds AS lead,
-                (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r.resolve_business_seconds)
-                   FROM requests r
-                  WHERE r.service_id = s.id AND r.resolve_business_seconds IS NOT NULL
-                    AND r.resolved_at > now() - make_interval(days => $2)) AS median
+      // The median is computed only for a service without a lead time of its own.
+      const rows: { lead: number | null }[] = await this.dataSource.query(
+        `SELECT COALESCE(s.lead_time_seconds,
+                  (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.resolve_business_seconds))::integer
+                     FROM requests r
+                    WHERE r.service_id = s.id AND r.resolve_business_seconds IS NOT NULL
+                      AND r.resolved_at > now() - make_interval(days => $2))) AS lead
            FROM services s WHERE s.id = $1`,
         [serviceId, MEDIAN_WINDOW_DAYS],
       );
-      return rows[0]?.lead ?? (rows[0]?.median !== null && rows[0]?.median !== undefined ? Math.round(Number(rows[0].median)) : null);
+      return rows[0]?.lead ?? null;
     });
   }
 

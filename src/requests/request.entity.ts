@@ -7,6 +7,8 @@ import type { RequestStatus } from './request-lifecycle';
 @Index('requests_provider_created_idx', ['providerDepartmentId', 'createdAt', 'id'])
 @Index('requests_customer_created_idx', ['customerDepartmentId', 'createdAt', 'id'])
 @Index('requests_next_deadline_idx', ['nextDeadlineAt', 'id'], { where: 'next_deadline_at IS NOT NULL' })
+// The 90-day median a service without a lead time is planned with (chains), read from the index alone.
+@Index('requests_service_resolved_idx', ['serviceId', 'resolvedAt', 'resolveBusinessSeconds'], { where: 'resolve_business_seconds IS NOT NULL' })
 @Index('requests_open_slack_idx', ['slackSeconds', 'id'], { where: `slack_seconds IS NOT NULL AND status NOT IN ('resolved', 'closed', 'cancelled')` })
 export class ServiceRequest {
   @PrimaryGeneratedColumn('uuid') id: string;
