@@ -40,7 +40,7 @@ describe('the ops dashboard at /dashboard, in headless Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (npm test's pretest does, as root on Debian)`);
     t = await startTestApp('dashboard');
     ({ shop, tokens } = await withFlowerShop(t));
     const desk = new FlowerDesk(t, shop, tokens);
