@@ -5,8 +5,14 @@ import { EscalationService } from './escalation.service';
 import { QueueName, type JobPayloads } from './queues';
 import { WORKER_LOCKS } from './worker-locks';
 
-/** Deadline timers: each job re-reads its request and fires only what is still due. */
-@Processor(QueueName.Deadlines, { concurrency: 16, ...WORKER_LOCKS, removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } })
+/**
+ * Timers that fire together share one sweep (EscalationService.fireDue), so a job mostly waits:
+ * many may be in flight at once without holding a database connection each.
+ */
+const DEADLINE_CONCURRENCY = 64;
+
+/** Deadline timers: each job triggers a sweep that fires only what is still due. */
+@Processor(QueueName.Deadlines, { concurrency: DEADLINE_CONCURRENCY, ...WORKER_LOCKS, removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } })
 export class DeadlineProcessor extends WorkerHost {
   private readonly logger = new Logger('DeadlineProcessor');
 

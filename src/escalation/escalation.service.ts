@@ -48,8 +48,45 @@ export class EscalationService {
     private readonly chains: ChainService,
   ) {}
 
-  /** `dueAt`: when the timer that triggers this was set to fire. */
-  async fireDue(dueAt: number): Promise<{ fired: string[] }> {
+  /** The sweep running now, and the one queued behind it for the timers that arrived meanwhile. */
+  private running: Promise<{ fired: string[] }> | null = null;
+  private queued: { dueAt: number; promise: Promise<{ fired: string[] }> } | null = null;
+
+  /**
+   * `dueAt`: when the timer that triggers this was set to fire. Timers that fire together share
+   * sweeps: each is answered by a sweep that started after it arrived (so it sees the timer's
+   * committed request), and while one sweep runs, every timer arriving waits for the single next
+   * one. A burst of ten thousand deadlines costs a few sweeps, not ten thousand queries.
+   */
+  fireDue(dueAt: number): Promise<{ fired: string[] }> {
+    if (!this.running) return this.startSweep(dueAt);
+    if (this.queued) {
+      this.queued.dueAt = Math.max(this.queued.dueAt, dueAt);
+      return this.queued.promise;
+    }
+    const queued = { dueAt, promise: null as unknown as Promise<{ fired: string[] }> };
+    queued.promise = this.running.then(
+      () => this.startQueued(queued),
+      () => this.startQueued(queued),
+    );
+    this.queued = queued;
+    return queued.promise;
+  }
+
+  private startQueued(queued: { dueAt: number }): Promise<{ fired: string[] }> {
+    this.queued = null;
+    return this.startSweep(queued.dueAt);
+  }
+
+  private startSweep(dueAt: number): Promise<{ fired: string[] }> {
+    const sweep = this.sweep(dueAt).finally(() => {
+      if (this.running === sweep) this.running = null;
+    });
+    this.running = sweep;
+    return sweep;
+  }
+
+  private async sweep(dueAt: number): Promise<{ fired: string[] }> {
     const fired: string[] = [];
     // The timer was set for its deadline: that much is due even if clocks differ by a hair.
     const now = Math.max(this.clock.now().getTime(), dueAt);
