@@ -534,9 +534,11 @@ function timeMethods(target: object, names: string[], prefix: string): void {
 
 /**
  * What-if variants of ChainsRepository, patched on the instance in this process only (src/ is not
- * changed): B reads the chain's rows with the component walk (one statement instead of two), links
- * and pauses together, and writes only rows whose figures changed (no UPDATE when none did);
- * C also sets synchronous_commit = off for the recompute's transaction. A leaves everything as is.
+ * changed): B reads links and pauses together and writes only rows whose figures changed (no
+ * UPDATE when none did); C also sets synchronous_commit = off for every recompute's transaction,
+ * not only for those that wrote derived figures alone. A leaves everything as is. (The component
+ * patch below is what B did before recompute read the chain's members with the component walk
+ * itself — ChainsRepository.members; recompute no longer calls component or readRequests.)
  */
 function installWhatIf(repo: ChainsRepository, ds: DataSource): void {
   const original = {
@@ -943,7 +945,7 @@ async function main(): Promise<void> {
     const appDs = app.get(DataSource);
     wrapRecompute(chainService);
     if (whatIf) installWhatIf(chainsRepo, appDs);
-    timeMethods(chainsRepo, ['component', 'readRequests', 'lockRequests', 'links', 'pauses', 'writePlans', 'leadTime', 'departments'], 'ChainsRepository');
+    timeMethods(chainsRepo, ['members', 'component', 'readRequests', 'lockRequests', 'links', 'pauses', 'writePlans', 'leadTime', 'departments'], 'ChainsRepository');
     timeMethods(app.get(DeadlineScheduler), ['replan', 'enqueue'], 'DeadlineScheduler');
     timeMethods(app.get(MailQueue), ['enqueue'], 'MailQueue');
     console.log(`  app context up (ROLE=api) in ${duration(performance.now() - phase)}`);

@@ -73,6 +73,7 @@ export class CountingSmtpSink {
   }
 
   async start(): Promise<void> {
+    this.server.on('error', () => undefined); // a client reset (SIGTERM mid-send) is not the sink's failure
     this.server.listen(0, LOOPBACK);
     await once(this.server.server, 'listening');
     this.port = (this.server.server.address() as AddressInfo).port;

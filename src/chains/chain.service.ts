@@ -58,14 +58,15 @@ export class ChainService {
   }
 
   async recompute(seedIds: readonly string[]): Promise<ChainOutcome> {
-    const ids = await this.chains.component(seedIds);
-    const unlocked = await this.chains.readRequests(ids);
+    const members = await this.chains.members(seedIds);
+    const ids = members.map((m) => m.id);
+    if (ids.length === 0) return { requests: 0, atRisk: [], escalated: [] };
     // Calendars and lead times before the transaction: it must not wait for a second pool connection.
     const calendars = new Map<string, BusinessCalendar>();
     const leads = new Map<string, number>();
-    for (const r of unlocked) {
-      calendars.set(r.id, await this.clocks.calendarFor(r.terms));
-      leads.set(r.id, (await this.chains.leadTime(r.serviceId)) ?? r.terms.resolutionTargetSeconds);
+    for (const m of members) {
+      calendars.set(m.id, await this.clocks.calendarFor(m.terms));
+      leads.set(m.id, (await this.chains.leadTime(m.serviceId)) ?? m.terms.resolutionTargetSeconds);
     }
     const outcome = await this.dataSource.transaction(async (manager) => {
       await manager.query(GRAPH_LOCK);

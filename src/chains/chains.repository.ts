@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { TtlCache } from '../common/ttl-cache';
+import type { AgreementTerms } from '../agreements/agreement-terms';
 import type { RequestPause } from '../requests/request-pause.entity';
 import type { ServiceRequest } from '../requests/request.entity';
 import type { ChainLink } from './chain-plan';
@@ -28,6 +29,24 @@ export class ChainsRepository {
       [ids],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * The chain of these requests with what a recompute needs before its transaction (each
+   * member's service and terms, for calendars and lead times), in one statement.
+   */
+  async members(ids: readonly string[]): Promise<{ id: string; serviceId: string; terms: AgreementTerms }[]> {
+    const rows: { id: string; service_id: string; terms: AgreementTerms }[] = await this.dataSource.query(
+      `WITH RECURSIVE chain(id) AS (
+         SELECT unnest($1::uuid[])
+         UNION
+         SELECT CASE WHEN d.request_id = c.id THEN d.depends_on_id ELSE d.request_id END
+         FROM request_dependencies d JOIN chain c ON d.request_id = c.id OR d.depends_on_id = c.id
+       )
+       SELECT r.id, r.service_id, r.terms FROM chain JOIN requests r ON r.id = chain.id`,
+      [ids],
+    );
+    return rows.map((r) => ({ id: r.id, serviceId: r.service_id, terms: r.terms }));
   }
 
   /** Whether a request takes part in any chain arithmetic: it has links or carries a promise. */

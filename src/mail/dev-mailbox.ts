@@ -68,7 +68,13 @@ export class DevMailbox {
     });
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(port, '127.0.0.1', () => resolve());
+      this.server!.listen(port, '127.0.0.1', () => {
+        this.server!.off('error', reject);
+        // A sender that drops its connection mid-session (a killed worker) must not bring the
+        // service down with it: smtp-server reports that as an 'error' on the server.
+        this.server!.on('error', () => undefined);
+        resolve();
+      });
     });
   }
 

@@ -19,6 +19,8 @@ export class SmtpSink {
   readonly received: ReceivedMail[] = [];
   /** null accepts; otherwise the SMTP code to answer DATA with (451 temporary, 550 permanent). */
   refuseWith: number | null = null;
+  /** Connection-level errors the server saw (resets by killed clients), kept for a failing test's message. */
+  readonly connectionErrors: string[] = [];
   private server!: SMTPServer;
   port = 0;
 
@@ -55,6 +57,9 @@ export class SmtpSink {
         });
       },
     });
+    // A client killed mid-session (the SIGKILL tests) resets its socket; that is the client's
+    // problem, not a reason to crash the test file.
+    sink.server.on('error', (error) => sink.connectionErrors.push(error.message));
     sink.server.listen(0, '127.0.0.1');
     await once(sink.server.server, 'listening');
     sink.port = (sink.server.server.address() as AddressInfo).port;
