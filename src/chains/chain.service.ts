@@ -18,6 +18,16 @@ import { pathInto, planChain, type ChainLink, type ChainNode, type NodePlan } fr
 import { ChainsRepository } from './chains.repository';
 
 const FINISHED = new Set(['resolved', 'closed', 'cancelled']);
+const sameInstant = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
+const sameFigures = (
+  r: ServiceRequest,
+  f: Pick<ServiceRequest, 'projectedFinishAt' | 'latestFinishAt' | 'slackSeconds' | 'atRisk' | 'bottleneckRequestId'>,
+) =>
+  sameInstant(r.projectedFinishAt, f.projectedFinishAt) &&
+  sameInstant(r.latestFinishAt, f.latestFinishAt) &&
+  r.slackSeconds === f.slackSeconds &&
+  r.atRisk === f.atRisk &&
+  r.bottleneckRequestId === f.bottleneckRequestId;
 const isFinished = (r: ServiceRequest) => FINISHED.has(r.status);
 // Shared: recomputes run side by side (their row locks order them); a link change takes it exclusively.
 const GRAPH_LOCK = `SELECT pg_advisory_xact_lock_shared(hashtext('handoff.request_dependencies'))`;
@@ -80,20 +90,22 @@ export class ChainService {
       const byId = new Map(rows.map((r) => [r.id, r]));
       const nodes: ChainNode[] = rows.map((r) => this.nodeOf(r, freshPauses, calendars.get(r.id)!, leads.get(r.id)!, now));
       const plans = planChain(nodes, links, now);
+      const figures = rows.map((r) => {
+        const p = plans.get(r.id)!;
+        const open = !isFinished(r);
+        return {
+          id: r.id,
+          projectedFinishAt: new Date(p.projectedFinishAt),
+          latestFinishAt: open && p.latestFinishAt !== null ? new Date(p.latestFinishAt) : null,
+          slackSeconds: open ? p.slackSeconds : null,
+          atRisk: p.atRisk,
+          bottleneckRequestId: open ? p.bottleneckRequestId : null,
+        };
+      });
+      // Only the rows whose figures moved: fewer row versions, and no write at all when none did.
       await this.chains.writePlans(
         manager,
-        rows.map((r) => {
-          const p = plans.get(r.id)!;
-          const open = !isFinished(r);
-          return {
-            id: r.id,
-            projectedFinishAt: new Date(p.projectedFinishAt),
-            latestFinishAt: open && p.latestFinishAt !== null ? new Date(p.latestFinishAt) : null,
-            slackSeconds: open ? p.slackSeconds : null,
-            atRisk: p.atRisk,
-            bottleneckRequestId: open ? p.bottleneckRequestId : null,
-          };
-        }),
+        figures.filter((f) => !sameFigures(byId.get(f.id)!, f)),
       );
       const escalated = await this.judgeEpisodes(manager, rows, byId, links, plans, now, timers);
       if (!pausesChanged && timers.length === 0 && escalated.length === 0) {
@@ -163,8 +175,13 @@ export class ChainService {
       if (open) await manager.query(`UPDATE request_pauses SET ended_at = $2 WHERE id = $1`, [open.id, at]);
       if (blocker) await this.requests.startPause(manager, r.id, 'blocked', at, null, blocker);
       if (!open !== !blocker) {
-        // Blocked started or ended (not just a change of blocker): the clocks move.
-        const own = (await this.chains.pauses(manager, [r.id])).filter((p) => p.requestId === r.id);
+        // Blocked started or ended (not just a change of blocker): the clocks move. Its pauses as
+        // just written, without reading them back.
+        const own = pauses
+          .filter((p) => p.requestId === r.id)
+          .map((p) => (p === open ? { ...p, endedAt: at } : p))
+          .concat(blocker ? [{ id: '', requestId: r.id, reason: 'blocked', startedAt: at, endedAt: null, blockingRequestId: blocker }] : [])
+          .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
         const deadlines = this.clocks.deadlines(calendars.get(r.id)!, r.terms, r.createdAt, own);
         const pausedSince = this.clocks.runningPauseStart(r.terms, own);
         await manager.query(`UPDATE requests SET resolve_by = $2, paused_seconds = $3, paused_since = $4 WHERE id = $1`, [r.id, deadlines.resolveBy, deadlines.pausedSeconds, pausedSince]);
@@ -172,7 +189,7 @@ export class ChainService {
         r.resolveBy = deadlines.resolveBy;
         r.pausedSeconds = deadlines.pausedSeconds;
         r.pausedSince = pausedSince;
-        const timer = await this.scheduler.replan(manager, r.id, calendars.get(r.id)!);
+        const timer = await this.scheduler.replan(manager, r.id, calendars.get(r.id)!, { request: r, pauses: own });
         if (timer) timers.push(timer);
       }
     }

@@ -69,10 +69,19 @@ export class DeadlineScheduler {
     return { nextDeadlineAt: new Date(first.dueAt), nextDeadlineKind: first.kind };
   }
 
-  /** The clocks moved: bump the clock version (older timers become no-ops) and store the next deadline. */
-  async replan(manager: EntityManager, requestId: string, calendar: BusinessCalendar): Promise<ScheduledDeadline | null> {
-    const request = (await this.requests.findById(requestId, manager))!;
-    const pauses = await this.requests.pausesOf([requestId], manager);
+  /**
+   * The clocks moved: bump the clock version (older timers become no-ops) and store the next
+   * deadline. `known`: the request as this transaction holds it (locked, with what it wrote) and
+   * all its pauses, when the caller has them already.
+   */
+  async replan(
+    manager: EntityManager,
+    requestId: string,
+    calendar: BusinessCalendar,
+    known?: { request: ServiceRequest; pauses: RequestPause[] },
+  ): Promise<ScheduledDeadline | null> {
+    const request = known?.request ?? (await this.requests.findById(requestId, manager))!;
+    const pauses = known?.pauses ?? (await this.requests.pausesOf([requestId], manager));
     const fired = await this.escalations.firedKinds(manager, requestId);
     const next = planDeadlines(calendar, clockFacts(request, pauses), fired)[0] ?? null;
     const rows: [{ clock_version: number }[], number] = await manager.query(
