@@ -29,8 +29,6 @@ const sameFigures = (
   r.atRisk === f.atRisk &&
   r.bottleneckRequestId === f.bottleneckRequestId;
 const isFinished = (r: ServiceRequest) => FINISHED.has(r.status);
-// Shared: recomputes run side by side (their row locks order them); a link change takes it exclusively.
-const GRAPH_LOCK = `SELECT pg_advisory_xact_lock_shared(hashtext('handoff.request_dependencies'))`;
 
 export interface ChainOutcome {
   requests: number;
@@ -79,12 +77,10 @@ export class ChainService {
       leads.set(m.id, (await this.chains.leadTime(m.serviceId)) ?? m.terms.resolutionTargetSeconds);
     }
     const outcome = await this.dataSource.transaction(async (manager) => {
-      await manager.query(GRAPH_LOCK);
-      const rows = await this.chains.lockRequests(manager, ids);
+      const rows = await this.chains.lockRequests(manager, ids); // under the shared graph lock
       if (rows.some((r) => !calendars.has(r.id))) return null; // linked meanwhile; the linker recomputes
-      const links = await this.chains.links(manager, ids);
+      const { links, pauses } = await this.chains.linksAndPauses(manager, ids);
       const now = toClockInstant(this.clock.now());
-      const pauses = await this.chains.pauses(manager, ids);
       const { timers, pausesChanged } = await this.chargeBlockedTime(manager, rows, links, pauses, calendars, now);
       const freshPauses = pausesChanged ? await this.chains.pauses(manager, ids) : pauses;
       const byId = new Map(rows.map((r) => [r.id, r]));
@@ -102,17 +98,15 @@ export class ChainService {
           bottleneckRequestId: open ? p.bottleneckRequestId : null,
         };
       });
+      const escalated = await this.judgeEpisodes(manager, rows, byId, links, plans, now, timers);
       // Only the rows whose figures moved: fewer row versions, and no write at all when none did.
+      // When nothing but these derived figures was written, which the next recompute writes again,
+      // the commit need not wait for the WAL flush (docs/chains.md, "Recomputing cheaply").
       await this.chains.writePlans(
         manager,
         figures.filter((f) => !sameFigures(byId.get(f.id)!, f)),
+        !pausesChanged && timers.length === 0 && escalated.length === 0,
       );
-      const escalated = await this.judgeEpisodes(manager, rows, byId, links, plans, now, timers);
-      if (!pausesChanged && timers.length === 0 && escalated.length === 0) {
-        // Only derived figures were written, which the next recompute writes again: no need to wait
-        // for the WAL flush (docs/chains.md, "Recompute cheaply").
-        await manager.query(`SET LOCAL synchronous_commit = off`);
-      }
       return { escalated, timers, atRisk: rows.filter((r) => plans.get(r.id)!.atRisk).map((r) => r.id) };
     });
     if (!outcome) return this.recompute(seedIds);

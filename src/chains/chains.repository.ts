@@ -67,9 +67,61 @@ export class ChainsRepository {
    */
   async lockRequests(manager: EntityManager, ids: readonly string[]): Promise<ServiceRequest[]> {
     const metadata = manager.connection.getMetadata('ServiceRequest');
-    this.requestColumns ??= metadata.columns.map((c) => `"${c.databaseName}" AS "${c.propertyName}"`).join(', ');
-    const rows: Record<string, unknown>[] = await manager.query(`SELECT ${this.requestColumns} FROM requests WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
+    this.requestColumns ??= metadata.columns.map((c) => `r."${c.databaseName}" AS "${c.propertyName}"`).join(', ');
+    // First the dependency graph's advisory lock, shared (an InitPlan, run once before any row is
+    // read): recomputes run side by side, a link change (which takes it exclusively) waits.
+    const rows: Record<string, unknown>[] = await manager.query(
+      `WITH graph AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(hashtext('handoff.request_dependencies')))
+       SELECT ${this.requestColumns} FROM requests r
+        WHERE r.id = ANY($1) AND EXISTS (SELECT 1 FROM graph)
+        ORDER BY r.id FOR UPDATE OF r`,
+      [ids],
+    );
     return rows.map((row) => Object.assign(metadata.create() as ServiceRequest, row));
+  }
+
+  /** The chain's links and its requests' pauses, in one round trip. */
+  async linksAndPauses(manager: EntityManager, ids: readonly string[]): Promise<{ links: ChainLink[]; pauses: RequestPause[] }> {
+    const metadata = manager.connection.getMetadata('RequestPause');
+    const rows: {
+      link: boolean;
+      id: string | null;
+      request_id: string;
+      depends_on_id: string | null;
+      reason: RequestPause['reason'] | null;
+      started_at: Date | null;
+      ended_at: Date | null;
+      blocking_request_id: string | null;
+    }[] = await manager.query(
+      `(SELECT true AS link, NULL::uuid AS id, request_id, depends_on_id, NULL::text AS reason, NULL::timestamptz AS started_at,
+               NULL::timestamptz AS ended_at, NULL::uuid AS blocking_request_id
+          FROM request_dependencies WHERE request_id = ANY($1) ORDER BY request_id, depends_on_id)
+       UNION ALL
+       (SELECT false, id, request_id, NULL, reason, started_at, ended_at, blocking_request_id
+          FROM request_pauses WHERE request_id = ANY($1) ORDER BY started_at, id)`,
+      [ids],
+    );
+    const links: ChainLink[] = [];
+    const pauses: RequestPause[] = [];
+    for (const r of rows) {
+      if (r.link) links.push({ requestId: r.request_id, dependsOnId: r.depends_on_id! });
+      else
+        pauses.push(
+          Object.assign(metadata.create() as RequestPause, {
+            id: r.id!,
+            requestId: r.request_id,
+            reason: r.reason!,
+            startedAt: r.started_at!,
+            endedAt: r.ended_at,
+            blockingRequestId: r.blocking_request_id,
+          }),
+        );
+    }
+    // UNION ALL keeps each branch's order in practice; sort anyway, the plan depends on it.
+    const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    links.sort((a, b) => byText(a.requestId, b.requestId) || byText(a.dependsOnId, b.dependsOnId));
+    pauses.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || byText(a.id, b.id));
+    return { links, pauses };
   }
 
   private requestColumns?: string;
@@ -134,12 +186,21 @@ export class ChainsRepository {
     return new Map(rows.map((r) => [r.id, { id: r.id, code: r.code, name: r.name, headEmail: r.head_email }]));
   }
 
-  /** Writes every node's chain figures in one statement. */
+  /**
+   * Writes these nodes' chain figures in one statement. `relaxedCommit`: the transaction wrote
+   * nothing but derived figures, so its commit need not wait for the WAL flush (set in the same
+   * statement, or alone when no figure moved).
+   */
   async writePlans(
     manager: EntityManager,
     rows: { id: string; projectedFinishAt: Date | null; latestFinishAt: Date | null; slackSeconds: number | null; atRisk: boolean; bottleneckRequestId: string | null }[],
+    relaxedCommit = false,
   ): Promise<void> {
-    if (rows.length === 0) return;
+    const relax = `SELECT set_config('synchronous_commit', 'off', true)`;
+    if (rows.length === 0) {
+      if (relaxedCommit) await manager.query(relax);
+      return;
+    }
     const values: unknown[] = [];
     const tuples = rows.map((r, i) => {
       values.push(r.id, r.projectedFinishAt, r.latestFinishAt, r.slackSeconds, r.atRisk, r.bottleneckRequestId);
@@ -147,8 +208,8 @@ export class ChainsRepository {
       return `($${b + 1}::uuid, $${b + 2}::timestamptz, $${b + 3}::timestamptz, $${b + 4}::integer, $${b + 5}::boolean, $${b + 6}::uuid)`;
     });
     await manager.query(
-      `UPDATE requests r SET projected_finish_at = v.pf, latest_finish_at = v.lf, slack_seconds = v.slack, at_risk = v.risk, bottleneck_request_id = v.bottleneck
-       FROM (VALUES ${tuples.join(', ')}) AS v(id, pf, lf, slack, risk, bottleneck) WHERE r.id = v.id`,
+      `${relaxedCommit ? `WITH relaxed AS MATERIALIZED (${relax}) ` : ''}UPDATE requests r SET projected_finish_at = v.pf, latest_finish_at = v.lf, slack_seconds = v.slack, at_risk = v.risk, bottleneck_request_id = v.bottleneck
+       FROM (VALUES ${tuples.join(', ')}) AS v(id, pf, lf, slack, risk, bottleneck) WHERE r.id = v.id${relaxedCommit ? ' AND EXISTS (SELECT 1 FROM relaxed)' : ''}`,
       values,
     );
   }
