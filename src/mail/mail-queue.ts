@@ -10,6 +10,15 @@ export class MailQueue {
 
   constructor(@InjectQueue(QueueName.Mail) private readonly queue: Queue<JobPayloads[QueueName.Mail]>) {}
 
+  /**
+   * Mails written together, due now: one job per `perJob` of them (the first of each run), since
+   * a job claims its own mail and the others that are due. Fewer jobs, and no lane held by a job
+   * whose mail another job already took; whatever a job leaves, a later job or the reconciler takes.
+   */
+  enqueueDue(mailIds: readonly string[], perJob: number): Promise<void> {
+    return this.enqueue(mailIds.filter((_, i) => i % perJob === 0));
+  }
+
   /** `notBefore`: a retry's next attempt; the job waits for it. */
   async enqueue(mailIds: readonly string[], notBefore?: ReadonlyMap<string, number>): Promise<void> {
     if (mailIds.length === 0) return;

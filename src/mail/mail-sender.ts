@@ -9,8 +9,10 @@ import { SmtpSendError } from './smtp-lane';
 
 /** A claim older than this belongs to a worker that died mid-send; another may take it over. */
 export const STALE_CLAIM_SECONDS = 20;
-/** Besides its own, a mail job takes this many other due mails for its lane. */
+/** Besides its own, a mail job takes this many other due mails (sent on its lane and idle ones). */
 const BATCH = 24;
+/** Mails written together need one job per this many: each job claims its own and the others due. */
+export const MAILS_PER_JOB = BATCH + 1;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -18,7 +20,8 @@ type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody'
 
 /**
  * Sends outbox mail. A job claims its own mail and up to 24 others that are due (pending →
- * sending, rows other senders hold skipped) and sends them on one lane. The instant a mail's end
+ * sending, rows other senders hold skipped) and sends them on its lane and on whichever other
+ * lanes are idle at that moment. The instant a mail's end
  * of data is written to the SMTP socket, its "sent" mark is written to the lane's idle PostgreSQL
  * connection in the same synchronous step, as one simple-protocol message: a worker killed after
  * both writes leaves a delivered mail and a committed mark; killed before them, an undelivered
@@ -43,15 +46,26 @@ export class MailSender {
     // The lane first, then the claim: a claim must not age while it waits for a connection.
     return this.transport.withLane(async (lane) => {
       // The lane's own connection claims and records too: mail never queues behind the shared pool.
-      const marker = await lane.marker();
-      const mails = await this.claim(marker, mailId);
+      const mails = await this.claim(await lane.marker(), mailId);
       const outcome = { sent: 0, retrying: 0, failed: 0 };
       const retries = new Map<string, number>();
-      for (const mail of mails) {
-        const result = await this.sendOne(lane, marker, mail);
-        if (typeof result === 'number') retries.set(mail.id, result);
-        outcome[result === 'sent' ? 'sent' : result === 'failed' ? 'failed' : 'retrying']++;
-      }
+      // The batch is shared with the lanes that are idle right now, so a mail claimed last does not
+      // wait for all the others on one lane while the rest stand still.
+      const helpers = this.transport.takeFree(mails.length - 1);
+      const drain = async (on: MailLane) => {
+        const marker = await on.marker();
+        for (let mail = mails.shift(); mail; mail = mails.shift()) {
+          const result = await this.sendOne(on, marker, mail);
+          if (typeof result === 'number') retries.set(mail.id, result);
+          outcome[result === 'sent' ? 'sent' : result === 'failed' ? 'failed' : 'retrying']++;
+        }
+      };
+      // Every lane finishes before any is given back; then the first failure, if any, fails the job
+      // (its unsent claims are taken over once stale).
+      const settled = await Promise.allSettled([drain(lane), ...helpers.map(drain)]);
+      for (const helper of helpers) this.transport.release(helper);
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failure) throw failure.reason;
       // Each retry gets its own job at its next attempt (the reconciler would find it too).
       if (retries.size) await this.mailQueue.enqueue([...retries.keys()], retries);
       return outcome;

@@ -53,10 +53,19 @@ export class MailTransport implements OnApplicationShutdown {
     try {
       return await work(lane);
     } finally {
-      const next = this.waiting.shift();
-      if (next) next(lane);
-      else this.free.push(lane);
+      this.release(lane);
     }
+  }
+
+  /** Up to `count` lanes that are free right now, without waiting; each must be given back with release. */
+  takeFree(count: number): MailLane[] {
+    return count > 0 ? this.free.splice(Math.max(0, this.free.length - count)) : [];
+  }
+
+  release(lane: MailLane): void {
+    const next = this.waiting.shift();
+    if (next) next(lane);
+    else this.free.push(lane);
   }
 
   async compose(mail: OutgoingMail): Promise<{ envelope: { from: string; to: string[] }; raw: Buffer }> {
