@@ -13,7 +13,15 @@ export interface ChainHop {
 }
 
 const at = (ms: number | null, zone: string) => (ms === null ? '—' : DateTime.fromMillis(ms, { zone }).toFormat('ccc d LLL HH:mm'));
-const minutes = (s: number | null) => (s === null ? '—' : `${s < 0 ? '−' : '+'}${Math.round(Math.abs(s) / 60)} min`);
+/** A duration as a person reads it: seconds under a minute, minutes under an hour, then hours and minutes. */
+export const span = (seconds: number): string => {
+  const s = Math.round(Math.abs(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+};
+const minutes = (s: number | null) => (s === null ? '—' : `${s < 0 ? '−' : '+'}${span(s)}`);
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The chain_at_risk mail: the chain drawn hop by hop, upstream first, with projected and latest finish. */
@@ -37,7 +45,7 @@ export function composeChainAtRiskMail(f: {
   const link = `${f.publicUrl}/api/v1/chains/${f.sinkId}`;
   const subject = `[Handoff] Chain at risk: ${f.sinkTitle} (${f.sinkId})`;
   const text = [
-    `Chain at risk — ${Math.round(Math.abs(f.slackSeconds) / 60)} min short of its deadline if nothing changes.`,
+    `Chain at risk — ${span(f.slackSeconds)} short of its deadline if nothing changes.`,
     '',
     `The chain ends in "${f.sinkTitle}", ${promise}.`,
     `Holding it up: "${f.bottleneck.title}" at ${f.bottleneck.department} (${f.bottleneck.id}).`,
@@ -48,7 +56,7 @@ export function composeChainAtRiskMail(f: {
     `Open it: ${link}`,
   ].join('\n');
   const html = `<!doctype html><html><body style="font-family:sans-serif"><h2>Chain at risk</h2>
-<p>${escapeHtml(`${Math.round(Math.abs(f.slackSeconds) / 60)} min short if nothing changes. The chain ends in "${f.sinkTitle}", ${promise}.`)}</p>
+<p>${escapeHtml(`${span(f.slackSeconds)} short if nothing changes. The chain ends in "${f.sinkTitle}", ${promise}.`)}</p>
 <p>Holding it up: <b>${escapeHtml(f.bottleneck.title)}</b> at ${escapeHtml(f.bottleneck.department)}.</p>
 <pre>${escapeHtml(lines.join('\n'))}</pre><p><a href="${escapeHtml(link)}">Open the chain</a></p></body></html>`;
   return { subject, text, html, headers: { 'X-Handoff-Request': f.sinkId, 'X-Handoff-Escalation': 'chain_at_risk' } };
