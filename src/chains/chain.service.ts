@@ -18,6 +18,8 @@ import { pathInto, planChain, type ChainLink, type ChainNode, type NodePlan } fr
 import { ChainsRepository } from './chains.repository';
 
 const FINISHED = new Set(['resolved', 'closed', 'cancelled']);
+/** The longest a chain's stored figures go without a recompute (docs/chains.md). */
+export const CHAIN_REFRESH_SECONDS = 15 * 60;
 const sameInstant = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
 const sameFigures = (
   r: ServiceRequest,
@@ -203,30 +205,44 @@ export class ChainService {
     const escalated: { requestId: string; mailId: string }[] = [];
     const openIds = new Set(rows.filter((r) => !isFinished(r)).map((r) => r.id));
     const ends = rows.filter((r) => openIds.has(r.id) && !links.some((l) => l.dependsOnId === r.id && openIds.has(l.requestId)));
+    // Figures age while nothing changes (a projection slides as time passes unworked): every chain
+    // is looked at again at least this often, besides the moment its slack would cross zero.
+    const refreshAt = now + CHAIN_REFRESH_SECONDS * 1000;
     for (const end of ends) {
       const path = [...pathInto(end.id, links)].filter((id) => openIds.has(id));
       const chained = path.length > 1 || end.externalDueAt !== null || end.neededBy !== null;
       const late = path.filter((id) => (plans.get(id)!.ownSlackSeconds ?? 0) < 0);
       const atRisk = chained && late.length > 0;
+      const pending = end.chainCheckAt && end.chainCheckAt.getTime() > now ? end.chainCheckAt.getTime() : null;
       if (atRisk && !end.atRiskSince) {
         const episode = end.atRiskEpisode + 1;
-        await manager.query(`UPDATE requests SET at_risk_episode = $2, at_risk_since = $3, chain_check_at = NULL WHERE id = $1`, [end.id, episode, new Date(now)]);
+        await manager.query(`UPDATE requests SET at_risk_episode = $2, at_risk_since = $3, chain_check_at = $4 WHERE id = $1`, [end.id, episode, new Date(now), new Date(refreshAt)]);
         const mailId = await this.escalate(manager, end, episode, path, late, byId, plans, now);
         if (mailId) escalated.push({ requestId: end.id, mailId });
         const timer = await this.scheduler.replan(manager, end.id, await this.clocks.calendarFor(end.terms));
         if (timer) timers.push(timer);
-      } else if (!atRisk) {
+      } else if (atRisk) {
+        // Still at risk, already told: only keep its figures fresh.
+        if (pending === null) await this.setChainCheck(manager, end, refreshAt, timers, true);
+      } else {
         const crossings = path.map((id) => plans.get(id)!.crossesZeroAt).filter((t): t is number => t !== null);
-        const checkAt = chained && crossings.length ? new Date(Math.min(...crossings)) : null;
-        const changed = (end.chainCheckAt?.getTime() ?? null) !== (checkAt?.getTime() ?? null) || end.atRiskSince !== null;
-        if (changed) {
-          await manager.query(`UPDATE requests SET at_risk_since = NULL, chain_check_at = $2 WHERE id = $1`, [end.id, checkAt]);
-          const timer = await this.scheduler.replan(manager, end.id, await this.clocks.calendarFor(end.terms));
-          if (timer) timers.push(timer);
-        }
+        const checkAt = chained ? Math.min(...crossings, pending ?? refreshAt) : null;
+        if ((end.chainCheckAt?.getTime() ?? null) !== checkAt || end.atRiskSince !== null) await this.setChainCheck(manager, end, checkAt, timers);
       }
     }
     return escalated;
+  }
+
+  /**
+   * Stores when to look at the chain again and moves its end's timer; `stillAtRisk` keeps the
+   * at-risk episode open, otherwise the chain is recorded as not at risk.
+   */
+  private async setChainCheck(manager: EntityManager, end: ServiceRequest, checkAt: number | null, timers: ScheduledDeadline[], stillAtRisk = false): Promise<void> {
+    const at = checkAt === null ? null : new Date(checkAt);
+    if (stillAtRisk) await manager.query(`UPDATE requests SET chain_check_at = $2 WHERE id = $1`, [end.id, at]);
+    else await manager.query(`UPDATE requests SET at_risk_since = NULL, chain_check_at = $2 WHERE id = $1`, [end.id, at]);
+    const timer = await this.scheduler.replan(manager, end.id, await this.clocks.calendarFor(end.terms));
+    if (timer) timers.push(timer);
   }
 
   private async escalate(

@@ -1,3 +1,4 @@
+import { CHAIN_REFRESH_SECONDS } from '../../src/chains/chain.service';
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { sleep } from '../support/fast-sla';
 import { SmtpSink } from '../support/smtp-sink';
@@ -86,6 +87,10 @@ describe('chains: catching a break in the hand-offs before it reaches the custom
     const pf = (id: string) => Date.parse(view.nodes.find((n: { id: string }) => n.id === id).projectedFinishAt);
     expect([3000, 4000]).toContain(pf(bouquet.id) - pf(roses.id));
     expect([1000, 2000]).toContain(pf(delivery.id) - pf(bouquet.id));
+    // Its slack would cross zero in about an hour; its figures are refreshed well before that.
+    const [{ chain_check_at: checkAt }] = await t.dataSource.query('SELECT chain_check_at FROM requests WHERE id = $1', [delivery.id]);
+    expect(checkAt.getTime()).toBeGreaterThan(Date.now());
+    expect(checkAt.getTime()).toBeLessThanOrEqual(Date.now() + CHAIN_REFRESH_SECONDS * 1000);
     await sleep(3000);
     expect(sink.received.filter((m) => m.headers['x-handoff-escalation'] === 'chain_at_risk' && m.subject.includes('relaxed'))).toHaveLength(0);
     expect((await t.http.get(`/api/v1/chains/${roses.id}`).set(bearer(tokens.buyer))).status).toBe(200);
@@ -111,6 +116,10 @@ describe('chains: catching a break in the hand-offs before it reaches the custom
     expect(read.chain.bottleneckRequestId).toBe(roses.id);
     await sleep(2500);
     expect(sink.about(delivery.id, 'chain_at_risk')).toHaveLength(1); // once per episode
+    // Still at risk: the episode stays open, and its figures are looked at again later, not never.
+    const [end] = await t.dataSource.query('SELECT at_risk_since, chain_check_at FROM requests WHERE id = $1', [delivery.id]);
+    expect(end.at_risk_since).not.toBeNull();
+    expect(end.chain_check_at.getTime()).toBeGreaterThan(Date.now());
   });
 
   it('time alone turns a chain at risk: the moment slack crosses zero is a timer', async () => {
