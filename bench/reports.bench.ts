@@ -19,7 +19,7 @@ import { cpus } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { INestApplication } from '@nestjs/common';
-import Redis from 'ioredis';
+import { deleteKeysUnder } from '../src/operations/redis-client';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -307,20 +307,6 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-async function wipeQueuePrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 async function main(): Promise<number> {
   const count = positiveInteger('BENCH_REQUESTS', 1_000_000, 5_000_000);
@@ -338,7 +324,7 @@ async function main(): Promise<number> {
     app = null;
     if (process.env.BENCH_KEEP_DATABASE === '1') console.log(`kept ${database.url} (BENCH_KEEP_DATABASE=1): drop it by hand`);
     else await database.drop().catch((error: Error) => console.error(`could not drop ${database.name}: ${error.message}`));
-    await wipeQueuePrefix(redisUrl, queuePrefix).catch(() => undefined);
+    await deleteKeysUnder(redisUrl, queuePrefix).catch(() => undefined);
   };
   const abandon = setTimeout(() => {
     console.error(`\nThe run took longer than BENCH_TIMEOUT_S=${timeoutS}; abandoned and cleaned up.`);

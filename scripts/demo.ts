@@ -12,7 +12,6 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import Redis from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createHttpApp } from '../src/bootstrap';
@@ -24,7 +23,7 @@ import { runPendingMigrations } from '../src/database/migrate';
 import { DEMO_PASSWORD, seedFlowerShop, type FlowerShop } from '../src/demo/flower-shop';
 import { PasswordHasher } from '../src/identity/password-hasher';
 import { DevMailbox, type CaughtMail } from '../src/mail/dev-mailbox';
-import { checkRedisReachable } from '../src/operations/redis-client';
+import { checkRedisReachable, deleteKeysUnder } from '../src/operations/redis-client';
 import { gistOf } from './demo-mail';
 import { ApiError, Person, type ChainView, type EventView, type RequestView } from './demo-api';
 import { StoryClock, storyDuration, TimelineView, type LogKind } from './demo-view';
@@ -105,7 +104,7 @@ class Backstage {
       };
       if (this.app) await attempt('app closed', () => withTimeout(this.app!.close(), 10_000));
       if (this.mailbox) await attempt('SMTP catcher closed', () => withTimeout(this.mailbox!.close(), 2_000).catch(() => undefined));
-      if (this.redisTouched) await attempt(`Redis keys ${this.queuePrefix}:* deleted`, () => wipeRedisPrefix(this.redisUrl, this.queuePrefix));
+      if (this.redisTouched) await attempt(`Redis keys ${this.queuePrefix}:* deleted`, () => deleteKeysUnder(this.redisUrl, this.queuePrefix));
       if (this.databaseCreated)
         await attempt(`database ${this.databaseName} dropped`, async () => {
           const client = new Client({ connectionString: this.serverUrl });
@@ -127,21 +126,6 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
-async function wipeRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 interface Cast {
   admin: Person;

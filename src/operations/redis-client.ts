@@ -38,3 +38,25 @@ export async function checkRedisReachable(redisUrl: string): Promise<void> {
     probe.disconnect();
   }
 }
+
+/**
+ * Deletes every key under a queue prefix (`<prefix>:*`), in SCAN batches; tests, the demo and the
+ * benches clean up with it. Never reconnects: a Redis that is not there leaves nothing running.
+ */
+export async function deleteKeysUnder(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) deleted += await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}

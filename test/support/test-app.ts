@@ -5,7 +5,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { createHttpApp } from '../../src/bootstrap';
 import { AppConfig } from '../../src/common/app-config';
 import { Clock, ManualClock } from '../../src/common/clock';
-import Redis from 'ioredis';
+import { deleteKeysUnder } from '../../src/operations/redis-client';
 import { DEMO_PASSWORD, seedFlowerShop, type FlowerShop } from '../../src/demo/flower-shop';
 import { PasswordHasher } from '../../src/identity/password-hasher';
 import type { DevMailbox } from '../../src/mail/dev-mailbox';
@@ -33,23 +33,6 @@ export interface TestAppOptions {
   devMailbox?: DevMailbox;
 }
 
-/** Deletes every Redis key under a test's queue prefix. */
-async function wipeQueuePrefix(redisUrl: string, prefix: string): Promise<void> {
-  // No reconnecting: a test app pointed at a Redis that is not there must not keep Jest alive.
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** Boots the real application against a fresh database, with a clock the test moves by hand. */
 export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
@@ -76,7 +59,7 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     queuePrefix,
     async close() {
       await app.close();
-      await wipeQueuePrefix(config.redisUrl, queuePrefix).catch(() => undefined);
+      await deleteKeysUnder(config.redisUrl, queuePrefix).catch(() => undefined);
       await database.drop();
     },
   };
