@@ -23,9 +23,6 @@
 //   BENCH_CONCURRENT_S         length of the concurrency phase in seconds (default 10)
 //   BENCH_CPU_PROFILE          a file: V8 CPU profile of this process during the measured changes, summarised
 //                              in the output (the figures of such a run are slowed by it)
-//   BENCH_WHATIF               '1': the measured changes rotate between the code as it is (A) and two
-//                              what-if variants patched into ChainsRepository in this process (B, C; see
-//                              installWhatIf); the verdict and the breakdowns stay those of A
 //   BENCH_SYNCHRONOUS_COMMIT   what-if: 'off' sets synchronous_commit = off on the bench database before
 //                              the app connects (how much of a recompute is the WAL flush at COMMIT)
 import 'reflect-metadata';
@@ -43,7 +40,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Agreement } from '../src/agreements/agreement.entity';
 import type { AgreementTerms, Priority } from '../src/agreements/agreement-terms';
 import { createWorkerContext } from '../src/bootstrap';
@@ -465,17 +462,7 @@ interface RecomputeContext {
 }
 const inRecompute = new AsyncLocalStorage<RecomputeContext>();
 
-/** What-if runs (BENCH_WHATIF=1) alternate the changes between the code as it is (A) and patched variants. */
-type Variant = 'A' | 'B' | 'C';
-let variant: Variant = 'A';
-const VARIANTS: Record<Variant, string> = {
-  A: 'A: as in src/',
-  B: 'B: what-if, fewer round trips (component+read, links+pauses, write only changed rows)',
-  C: 'C: what-if, B + SET LOCAL synchronous_commit = off',
-};
-
 function add(tally: Map<string, Tally>, key: string, ms: number): void {
-  if (variant !== 'A') return; // the breakdown tables describe the code as it is
   const entry = tally.get(key) ?? { n: 0, ms: 0 };
   entry.n++;
   entry.ms += ms;
@@ -530,118 +517,6 @@ function timeMethods(target: object, names: string[], prefix: string): void {
       }
     };
   }
-}
-
-/**
- * What-if variants of ChainsRepository, patched on the instance in this process only (src/ is not
- * changed): B reads links and pauses together and writes only rows whose figures changed (no
- * UPDATE when none did); C also sets synchronous_commit = off for every recompute's transaction,
- * not only for those that wrote derived figures alone. A leaves everything as is. (The component
- * patch below is what B did before recompute read the chain's members with the component walk
- * itself — ChainsRepository.members; recompute no longer calls component or readRequests. It now
- * also reads links and pauses in one statement, linksAndPauses, and relaxes the commit as C does
- * whenever only figures were written: B and C differ from A less than they did.)
- */
-function installWhatIf(repo: ChainsRepository, ds: DataSource): void {
-  const original = {
-    component: repo.component.bind(repo),
-    readRequests: repo.readRequests.bind(repo),
-    lockRequests: repo.lockRequests.bind(repo),
-    links: repo.links.bind(repo),
-    pauses: repo.pauses.bind(repo),
-    writePlans: repo.writePlans.bind(repo),
-  };
-  const readStash = new WeakMap<readonly string[], ServiceRequest[]>();
-  const pauseStash = new WeakMap<EntityManager, { ids: readonly string[]; pauses: RequestPause[] }>();
-  const lockedStash = new WeakMap<EntityManager, Map<string, ServiceRequest>>();
-  repo.component = async (ids, manager) => {
-    if (variant === 'A' || manager) return original.component(ids, manager);
-    const rows = await ds
-      .getRepository(ServiceRequest)
-      .createQueryBuilder('r')
-      .where(
-        `r.id IN (WITH RECURSIVE chain(id) AS (
-           SELECT unnest(CAST(:ids AS uuid[]))
-           UNION
-           SELECT CASE WHEN d.request_id = c.id THEN d.depends_on_id ELSE d.request_id END
-           FROM request_dependencies d JOIN chain c ON d.request_id = c.id OR d.depends_on_id = c.id
-         ) SELECT id FROM chain)`,
-        { ids },
-      )
-      .getMany();
-    const found = rows.map((r) => r.id);
-    readStash.set(found, rows);
-    return found;
-  };
-  repo.readRequests = async (ids) => {
-    const stashed = readStash.get(ids);
-    if (!stashed) return original.readRequests(ids);
-    readStash.delete(ids);
-    return stashed;
-  };
-  repo.lockRequests = async (manager, ids) => {
-    if (variant === 'C') await manager.query('SET LOCAL synchronous_commit = off');
-    const rows = await original.lockRequests(manager, ids);
-    if (variant !== 'A') lockedStash.set(manager, new Map(rows.map((r) => [r.id, r])));
-    return rows;
-  };
-  repo.links = async (manager, ids) => {
-    if (variant === 'A' || !manager) return original.links(manager, ids);
-    const rows: {
-      kind: string;
-      request_id: string;
-      depends_on_id: string | null;
-      id: string | null;
-      reason: RequestPause['reason'] | null;
-      started_at: Date | null;
-      ended_at: Date | null;
-      blocking_request_id: string | null;
-    }[] = await manager.query(
-      `SELECT 'l' AS kind, request_id, depends_on_id, NULL::uuid AS id, NULL::text AS reason, NULL::timestamptz AS started_at,
-              NULL::timestamptz AS ended_at, NULL::uuid AS blocking_request_id
-         FROM request_dependencies WHERE request_id = ANY($1)
-       UNION ALL
-       SELECT 'p', request_id, NULL, id, reason, started_at, ended_at, blocking_request_id FROM request_pauses WHERE request_id = ANY($1)`,
-      [ids],
-    );
-    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    const links = rows
-      .filter((r) => r.kind === 'l')
-      .map((r) => ({ requestId: r.request_id, dependsOnId: r.depends_on_id! }))
-      .sort((a, b) => cmp(a.requestId, b.requestId) || cmp(a.dependsOnId, b.dependsOnId));
-    const pauses = rows
-      .filter((r) => r.kind === 'p')
-      .map((r) =>
-        Object.assign(new RequestPause(), { id: r.id!, requestId: r.request_id, reason: r.reason!, startedAt: r.started_at!, endedAt: r.ended_at, blockingRequestId: r.blocking_request_id }),
-      )
-      .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
-    pauseStash.set(manager, { ids, pauses });
-    return links;
-  };
-  repo.pauses = async (manager, ids) => {
-    const stashed = pauseStash.get(manager);
-    if (!stashed || stashed.ids !== ids) return original.pauses(manager, ids);
-    pauseStash.delete(manager);
-    return stashed.pauses;
-  };
-  repo.writePlans = async (manager, rows) => {
-    const locked = lockedStash.get(manager);
-    if (variant === 'A' || !locked) return original.writePlans(manager, rows);
-    lockedStash.delete(manager);
-    const at = (d: Date | null) => (d ? d.getTime() : null);
-    const changed = rows.filter((p) => {
-      const r = locked.get(p.id);
-      return (
-        !r ||
-        at(r.projectedFinishAt) !== at(p.projectedFinishAt) ||
-        at(r.latestFinishAt) !== at(p.latestFinishAt) ||
-        r.slackSeconds !== p.slackSeconds ||
-        r.atRisk !== p.atRisk ||
-        r.bottleneckRequestId !== p.bottleneckRequestId
-      );
-    });
-    return original.writePlans(manager, changed);
-  };
 }
 
 interface RecomputeSample {
@@ -812,7 +687,6 @@ async function fullGraph(ds: DataSource, clocks: RequestClockService, chainsRepo
 
 type ChangeKind = 'transition' | 'link' | 'external_due_at';
 interface ChangeSample {
-  variant: Variant;
   kind: ChangeKind;
   label: string;
   totalMs: number;
@@ -836,7 +710,6 @@ async function main(): Promise<void> {
   const seed = count('BENCH_SEED', 20261123, 2 ** 31);
   const concurrency = count('BENCH_CONCURRENCY', 4, 64);
   const concurrentMs = count('BENCH_CONCURRENT_S', 10, 600) * 1000;
-  const whatIf = process.env.BENCH_WHATIF === '1';
   const profileFile = process.env.BENCH_CPU_PROFILE ? resolve(process.env.BENCH_CPU_PROFILE) : null;
   const serverUrl = process.env.BENCH_DATABASE_SERVER_URL || `postgres://postgres@${LOOPBACK}:5432/postgres`;
   const redisUrl = process.env.BENCH_REDIS_URL || `redis://${LOOPBACK}:6379`;
@@ -851,7 +724,6 @@ async function main(): Promise<void> {
   );
   console.log(`code measured: ${revision(resolve(__dirname, '..', '..'))}`);
   if (syncCommit) console.log('WHAT-IF RUN: synchronous_commit = off on the bench database (BENCH_SYNCHRONOUS_COMMIT=off)');
-  if (whatIf) console.log('WHAT-IF RUN: the measured changes rotate between A (as in src/), B and C (patched in this process); verdict and breakdowns from A');
 
   const database = new ThrowAwayDatabase(serverUrl, 'handoff_bench_chains');
   const prefix = `bench-chains-${database.name.slice(-8)}`;
@@ -946,7 +818,6 @@ async function main(): Promise<void> {
     const clocks = app.get(RequestClockService);
     const appDs = app.get(DataSource);
     wrapRecompute(chainService);
-    if (whatIf) installWhatIf(chainsRepo, appDs);
     timeMethods(chainsRepo, ['members', 'component', 'readRequests', 'lockRequests', 'linksAndPauses', 'links', 'pauses', 'writePlans', 'leadTime', 'departments'], 'ChainsRepository');
     timeMethods(app.get(DeadlineScheduler), ['replan', 'enqueue'], 'DeadlineScheduler');
     timeMethods(app.get(MailQueue), ['enqueue'], 'MailQueue');
@@ -1027,7 +898,6 @@ async function main(): Promise<void> {
     const errorKinds = new Map<string, number>();
     let stoppedByBudget = false;
     for (let i = 0; allSamples.length < changes; i++) {
-      variant = whatIf ? (['A', 'B', 'C'] as const)[allSamples.length % 3] : 'A';
       if (interruptedBy) throw new Error(`interrupted by ${interruptedBy}`);
       if (performance.now() - measureFrom > budgetMs || Date.now() > measureUntil) {
         stoppedByBudget = true;
@@ -1103,7 +973,6 @@ async function main(): Promise<void> {
         continue;
       }
       allSamples.push({
-        variant,
         kind,
         label,
         totalMs,
@@ -1117,8 +986,7 @@ async function main(): Promise<void> {
     }
     const measureMs = performance.now() - measureFrom;
     gcObserver.disconnect();
-    variant = 'A';
-    const samples = allSamples.filter((x) => x.variant === 'A');
+    const samples = allSamples;
     {
       const used = process.cpuUsage(nodeCpu);
       const pgUsed = pgMeter.usedMs(await database.backendPids());
@@ -1170,7 +1038,6 @@ async function main(): Promise<void> {
     );
     const concurrentSeconds = (performance.now() - concurrentFrom) / 1000;
     const concurrent = summarise(recomputes.map((x) => x.ms));
-    const graphLock = [...sqlTally.entries()].find(([k]) => k.startsWith('SELECT pg_advisory_xact_lock'))?.[1] ?? { n: 0, ms: 0 };
     const concurrentLocks = phaseTally.get('ChainsRepository.lockRequests') ?? { n: 0, ms: 0 };
     console.log(`  ${concurrency} callers at once for ${concurrentSeconds.toFixed(1)} s: ${integer(concurrent.n)} recomputes${concurrentErrors ? `, ${concurrentErrors} failed` : ''}`);
 
@@ -1356,7 +1223,7 @@ async function main(): Promise<void> {
       // GC inside the recompute's window adding up to >= 5 ms (scavenges of ~1 ms happen in most windows).
       const overlapsGc = (x: ChangeSample) =>
         gcPauses.filter((g) => g.start < x.recomputeStartedAt + x.recomputeMs && g.start + g.ms > x.recomputeStartedAt).reduce((sum, g) => sum + g.ms, 0) >= 5;
-      const trivial = ['sql: START TRANSACTION', 'sql: COMMIT', 'sql: SELECT pg_advisory_xact_lock'];
+      const trivial = ['sql: START TRANSACTION', 'sql: COMMIT'];
       const stalled = (x: ChangeSample) => trivial.some((k) => (x.breakdown.get(k) ?? 0) >= 5);
       const slowest = [...samples].sort((a, b) => b.recomputeMs - a.recomputeMs).slice(0, Math.max(1, Math.round(samples.length / 100)));
       const calm = summarise(samples.filter((x) => !overlapsGc(x) && !stalled(x)).map((x) => x.recomputeMs));
@@ -1364,22 +1231,8 @@ async function main(): Promise<void> {
       console.log(
         `Tail: heap ${Math.round(heapAtStart / 1048576)} MB at the start of the measured changes; ${gcPauses.length} GC pauses during them (${fmt(gcTotal)} ms in all, longest ${fmt(Math.max(0, ...gcPauses.map((g) => g.ms)))} ms).\n` +
           `  Of the slowest 1 % (${slowest.length} recomputes): ${slowest.filter(overlapsGc).length} overlap >= 5 ms of GC pauses, ` +
-          `${slowest.filter(stalled).length} contain START TRANSACTION, the advisory lock or COMMIT taking >= 5 ms (a stall: each is ~0.2-1 ms otherwise).\n` +
+          `${slowest.filter(stalled).length} contain START TRANSACTION or COMMIT taking >= 5 ms (a stall: each is ~0.2-1 ms otherwise).\n` +
           `  Recomputes with neither (${integer(calm.n)} of ${integer(samples.length)}): p50 ${fmt(calm.p50)}, p90 ${fmt(calm.p90)}, p99 ${fmt(calm.p99)}, max ${fmt(calm.max)} ms`,
-      );
-      console.log('');
-    }
-    if (whatIf) {
-      const of = (v: Variant) => allSamples.filter((x) => x.variant === v);
-      console.log('What-if, interleaved (the changes rotate A, B, C; same chains, same load): ChainService.recompute (ms)');
-      console.log(
-        table(
-          ['variant', 'n', 'mean', 'p50', 'p90', 'p99', 'max', 'SQL stmts (mean)', 'COMMIT p50 / p99'],
-          (['A', 'B', 'C'] as Variant[]).map((v) => {
-            const commit = summarise(of(v).map((x) => sqlIn(x, 'sql: COMMIT')));
-            return msRow(VARIANTS[v], summarise(of(v).map((x) => x.recomputeMs)), [fmt(summarise(of(v).map((x) => x.statements)).mean), `${fmt(commit.p50)} / ${fmt(commit.p99)}`]);
-          }),
-        ),
       );
       console.log('');
     }
@@ -1395,8 +1248,7 @@ async function main(): Promise<void> {
       ),
     );
     console.log(
-      `  with ${concurrency} callers: waiting for the graph-wide advisory lock (pg_advisory_xact_lock) ${fmt(graphLock.n ? graphLock.ms / graphLock.n : NaN)} ms per recompute on average; ` +
-        `lockRequests ${fmt(concurrentLocks.n ? concurrentLocks.ms / concurrentLocks.n : NaN)} ms`,
+      `  with ${concurrency} callers: lockRequests (the shared graph lock, then the chain's rows FOR UPDATE) ${fmt(concurrentLocks.n ? concurrentLocks.ms / concurrentLocks.n : NaN)} ms per recompute on average`,
     );
     console.log('');
     if (profileSummary) {

@@ -9,6 +9,24 @@ import type { ChainLink } from './chain-plan';
 
 const MEDIAN_WINDOW_DAYS = 90;
 
+/** `chain(id)`: every request linked to any of $1, in either direction, however far. */
+const CHAIN_WALK = `WITH RECURSIVE chain(id) AS (
+     SELECT unnest($1::uuid[])
+     UNION
+     SELECT CASE WHEN d.request_id = c.id THEN d.depends_on_id ELSE d.request_id END
+     FROM request_dependencies d JOIN chain c ON d.request_id = c.id OR d.depends_on_id = c.id
+   )`;
+
+interface PauseRow {
+  id: string;
+  request_id: string;
+  reason: RequestPause['reason'];
+  started_at: Date;
+  ended_at: Date | null;
+  blocking_request_id: string | null;
+}
+const PAUSE_COLUMNS = 'id, request_id, reason, started_at, ended_at, blocking_request_id';
+
 @Injectable()
 export class ChainsRepository {
   // Lead times of services: their own, else the 90-day median; read per recompute, changing slowly.
@@ -18,16 +36,7 @@ export class ChainsRepository {
 
   /** Every request linked to any of these, in either direction, however far: their chain. */
   async component(ids: readonly string[], manager?: EntityManager): Promise<string[]> {
-    const rows: { id: string }[] = await (manager ?? this.dataSource.manager).query(
-      `WITH RECURSIVE chain(id) AS (
-         SELECT unnest($1::uuid[])
-         UNION
-         SELECT CASE WHEN d.request_id = c.id THEN d.depends_on_id ELSE d.request_id END
-         FROM request_dependencies d JOIN chain c ON d.request_id = c.id OR d.depends_on_id = c.id
-       )
-       SELECT id FROM chain`,
-      [ids],
-    );
+    const rows: { id: string }[] = await (manager ?? this.dataSource.manager).query(`${CHAIN_WALK} SELECT id FROM chain`, [ids]);
     return rows.map((r) => r.id);
   }
 
@@ -37,13 +46,7 @@ export class ChainsRepository {
    */
   async members(ids: readonly string[]): Promise<{ id: string; serviceId: string; terms: AgreementTerms }[]> {
     const rows: { id: string; service_id: string; terms: AgreementTerms }[] = await this.dataSource.query(
-      `WITH RECURSIVE chain(id) AS (
-         SELECT unnest($1::uuid[])
-         UNION
-         SELECT CASE WHEN d.request_id = c.id THEN d.depends_on_id ELSE d.request_id END
-         FROM request_dependencies d JOIN chain c ON d.request_id = c.id OR d.depends_on_id = c.id
-       )
-       SELECT r.id, r.service_id, r.terms FROM chain JOIN requests r ON r.id = chain.id`,
+      `${CHAIN_WALK} SELECT r.id, r.service_id, r.terms FROM chain JOIN requests r ON r.id = chain.id`,
       [ids],
     );
     return rows.map((r) => ({ id: r.id, serviceId: r.service_id, terms: r.terms }));
@@ -82,45 +85,22 @@ export class ChainsRepository {
 
   /** The chain's links and its requests' pauses, in one round trip. */
   async linksAndPauses(manager: EntityManager, ids: readonly string[]): Promise<{ links: ChainLink[]; pauses: RequestPause[] }> {
-    const metadata = manager.connection.getMetadata('RequestPause');
-    const rows: {
-      link: boolean;
-      id: string | null;
-      request_id: string;
-      depends_on_id: string | null;
-      reason: RequestPause['reason'] | null;
-      started_at: Date | null;
-      ended_at: Date | null;
-      blocking_request_id: string | null;
-    }[] = await manager.query(
-      `(SELECT true AS link, NULL::uuid AS id, request_id, depends_on_id, NULL::text AS reason, NULL::timestamptz AS started_at,
-               NULL::timestamptz AS ended_at, NULL::uuid AS blocking_request_id
-          FROM request_dependencies WHERE request_id = ANY($1) ORDER BY request_id, depends_on_id)
+    const rows: ({ link: boolean; depends_on_id: string | null } & { [K in keyof PauseRow]: PauseRow[K] | null })[] = await manager.query(
+      `SELECT true AS link, request_id, depends_on_id, NULL::uuid AS id, NULL::text AS reason, NULL::timestamptz AS started_at,
+              NULL::timestamptz AS ended_at, NULL::uuid AS blocking_request_id
+         FROM request_dependencies WHERE request_id = ANY($1)
        UNION ALL
-       (SELECT false, id, request_id, NULL, reason, started_at, ended_at, blocking_request_id
-          FROM request_pauses WHERE request_id = ANY($1) ORDER BY started_at, id)`,
+       SELECT false, request_id, NULL, id, reason, started_at, ended_at, blocking_request_id FROM request_pauses WHERE request_id = ANY($1)`,
       [ids],
     );
-    const links: ChainLink[] = [];
-    const pauses: RequestPause[] = [];
-    for (const r of rows) {
-      if (r.link) links.push({ requestId: r.request_id, dependsOnId: r.depends_on_id! });
-      else
-        pauses.push(
-          Object.assign(metadata.create() as RequestPause, {
-            id: r.id!,
-            requestId: r.request_id,
-            reason: r.reason!,
-            startedAt: r.started_at!,
-            endedAt: r.ended_at,
-            blockingRequestId: r.blocking_request_id,
-          }),
-        );
-    }
-    // UNION ALL keeps each branch's order in practice; sort anyway, the plan depends on it.
     const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    links.sort((a, b) => byText(a.requestId, b.requestId) || byText(a.dependsOnId, b.dependsOnId));
-    pauses.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || byText(a.id, b.id));
+    const links = rows
+      .filter((r) => r.link)
+      .map((r) => ({ requestId: r.request_id!, dependsOnId: r.depends_on_id! }))
+      .sort((a, b) => byText(a.requestId, b.requestId) || byText(a.dependsOnId, b.dependsOnId));
+    const pauses = this.toPauses(manager, rows.filter((r) => !r.link) as PauseRow[]).sort(
+      (a, b) => a.startedAt.getTime() - b.startedAt.getTime() || byText(a.id, b.id),
+    );
     return { links, pauses };
   }
 
@@ -140,13 +120,22 @@ export class ChainsRepository {
 
   /** Every pause of these requests, oldest first (plain SQL, as lockRequests). */
   async pauses(manager: EntityManager, ids: readonly string[]): Promise<RequestPause[]> {
+    const rows: PauseRow[] = await manager.query(`SELECT ${PAUSE_COLUMNS} FROM request_pauses WHERE request_id = ANY($1) ORDER BY started_at, id`, [ids]);
+    return this.toPauses(manager, rows);
+  }
+
+  private toPauses(manager: EntityManager, rows: readonly PauseRow[]): RequestPause[] {
     const metadata = manager.connection.getMetadata('RequestPause');
-    const rows: Record<string, unknown>[] = await manager.query(
-      `SELECT id, request_id AS "requestId", reason, started_at AS "startedAt", ended_at AS "endedAt", blocking_request_id AS "blockingRequestId"
-         FROM request_pauses WHERE request_id = ANY($1) ORDER BY started_at, id`,
-      [ids],
+    return rows.map((r) =>
+      Object.assign(metadata.create() as RequestPause, {
+        id: r.id,
+        requestId: r.request_id,
+        reason: r.reason,
+        startedAt: r.started_at,
+        endedAt: r.ended_at,
+        blockingRequestId: r.blocking_request_id,
+      }),
     );
-    return rows.map((row) => Object.assign(metadata.create() as RequestPause, row));
   }
 
   /** The service's lead time in business seconds, else its median resolution over 90 days, else null. */

@@ -6,7 +6,6 @@ import { ChainService } from '../chains/chain.service';
 import { AppConfig } from '../common/app-config';
 import { Clock } from '../common/clock';
 import { MailQueue } from '../mail/mail-queue';
-import { MAILS_PER_JOB } from '../mail/mail-sender';
 import { RequestClockService } from '../requests/request-clock.service';
 import type { ServiceRequest } from '../requests/request.entity';
 import { RequestsRepository, type NewEvent } from '../requests/requests.repository';
@@ -217,7 +216,7 @@ export class EscalationService {
       this.metrics.fired.inc({ kind: e.kind });
       this.metrics.lateness.observe({ kind: e.kind }, Math.max(0, recordedAt - e.dueAt.getTime()) / 1000);
     }
-    await this.mailQueue.enqueueDue(outcome.mailIds, MAILS_PER_JOB);
+    await this.mailQueue.enqueueDue(outcome.mailIds);
     await this.scheduler.enqueue(outcome.timers);
     // Time alone has brought these chains to where their slack would cross zero: look again.
     for (const id of outcome.chainChecks) await this.chains.recompute([id]);

@@ -3,6 +3,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { JOB_NAME, mailJobId, QueueName, type JobPayloads } from '../escalation/queues';
 
+/** A mail job claims up to this many mails at once: its own and others that are due (MailSender). */
+export const MAILS_PER_JOB = 25;
+
 /** Adds mail jobs for outbox rows; the same row twice is one job (its id is the row's). */
 @Injectable()
 export class MailQueue {
@@ -11,12 +14,12 @@ export class MailQueue {
   constructor(@InjectQueue(QueueName.Mail) private readonly queue: Queue<JobPayloads[QueueName.Mail]>) {}
 
   /**
-   * Mails written together, due now: one job per `perJob` of them (the first of each run), since
-   * a job claims its own mail and the others that are due. Fewer jobs, and no lane held by a job
-   * whose mail another job already took; whatever a job leaves, a later job or the reconciler takes.
+   * Mails written together, due now: one job per MAILS_PER_JOB of them (the first of each run),
+   * since a job claims its own mail and the others that are due. Fewer jobs, and no lane held by a
+   * job whose mail another job already took; whatever a job leaves, a later job or the reconciler takes.
    */
-  enqueueDue(mailIds: readonly string[], perJob: number): Promise<void> {
-    return this.enqueue(mailIds.filter((_, i) => i % perJob === 0));
+  enqueueDue(mailIds: readonly string[]): Promise<void> {
+    return this.enqueue(mailIds.filter((_, i) => i % MAILS_PER_JOB === 0));
   }
 
   /** `notBefore`: a retry's next attempt; the job waits for it. */

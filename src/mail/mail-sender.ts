@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Client } from 'pg';
 import { AppConfig } from '../common/app-config';
 import { EscalationMetrics } from '../escalation/escalation-metrics';
-import { MailQueue } from './mail-queue';
+import { MAILS_PER_JOB, MailQueue } from './mail-queue';
 import { isPermanentSmtpRefusal, MailTransport, type MailLane } from './mail-transport';
 import type { OutboxMail } from './outbox-mail.entity';
 import { SmtpSendError } from './smtp-lane';
@@ -10,9 +10,7 @@ import { SmtpSendError } from './smtp-lane';
 /** A claim older than this belongs to a worker that died mid-send; another may take it over. */
 export const STALE_CLAIM_SECONDS = 20;
 /** Besides its own, a mail job takes this many other due mails (sent on its lane and idle ones). */
-const BATCH = 24;
-/** Mails written together need one job per this many: each job claims its own and the others due. */
-export const MAILS_PER_JOB = BATCH + 1;
+const BATCH = MAILS_PER_JOB - 1;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
