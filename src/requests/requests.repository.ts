@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DomainError } from '../common/domain-error';
 import type { Actor } from '../identity/actor';
@@ -24,6 +26,37 @@ export interface RequestFilter {
   limit: number;
 }
 
+interface PendingCreate {
+  request: ServiceRequest;
+  event: NewEvent;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** At most this many creates share one INSERT. */
+const CREATE_BATCH = 64;
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * JSON replacer: a lone UTF-16 surrogate becomes U+FFFD, as the driver's UTF-8 encoding of a text
+ * parameter does; JSON.stringify would write it as a \uD8xx escape, which jsonb refuses.
+ */
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && SURROGATE.test(value) ? value.replace(LONE_SURROGATE, '\ufffd') : value;
+}
+
+function insertCreatesSql(requestColumns: string[]): string {
+  const cols = requestColumns.map((c) => `"${c}"`).join(', ');
+  return `WITH inserted AS (
+      INSERT INTO requests (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::requests, $1::jsonb) RETURNING id
+    )
+    INSERT INTO request_events (request_id, actor_id, type, at, before, after)
+    SELECT e.request_id, e.actor_id, e.type, e.at, e.before, e.after
+      FROM jsonb_populate_recordset(NULL::request_events, $2::jsonb) AS e JOIN inserted ON inserted.id = e.request_id`;
+}
+
 export interface NewEvent {
   requestId: string;
   actorId: string | null;
@@ -40,6 +73,9 @@ const BREACHED = `(r.breached_response OR r.breached_resolution
 
 @Injectable()
 export class RequestsRepository {
+  private creates: PendingCreate[] | null = null;
+  private insertCreatesSql: string | undefined;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -81,22 +117,60 @@ export class RequestsRepository {
   }
 
   /**
-   * The common create — no Idempotency-Key, no links — as one statement: the request and its
-   * `created` event together, atomic without an explicit transaction (one round trip).
+   * The common create — no Idempotency-Key, no links: the request and its `created` event in one
+   * statement, atomic without an explicit transaction. Creates arriving in the same event-loop
+   * turn share that statement (up to CREATE_BATCH rows): one round trip, one commit and one pass
+   * of the report triggers for all of them. Each caller's promise settles when its row is committed;
+   * if a shared statement fails, every row is tried again on its own, so one bad row fails only its caller.
    */
-  async insertRequestWithEvent(request: ServiceRequest, event: NewEvent): Promise<void> {
-    const columns = this.dataSource.getMetadata(ServiceRequest).columns;
-    const names = columns.map((c) => `"${c.databaseName}"`);
-    const values = columns.map((c) => {
-      const value = c.getEntityValue(request);
-      return c.type === 'jsonb' && value !== null && value !== undefined ? JSON.stringify(value) : (value ?? null);
+  insertRequestWithEvent(request: ServiceRequest, event: NewEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (!this.creates) {
+        const batch: PendingCreate[] = [];
+        this.creates = batch;
+        setImmediate(() => {
+          if (this.creates === batch) this.creates = null;
+          void this.writeCreates(batch);
+        });
+      }
+      this.creates.push({ request, event, resolve, reject });
+      if (this.creates.length >= CREATE_BATCH) this.creates = null;
     });
-    const n = values.length;
-    await this.dataSource.query(
-      `WITH inserted AS (INSERT INTO requests (${names.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id)
-       INSERT INTO request_events (request_id, actor_id, type, at, after) SELECT id, $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4} FROM inserted`,
-      [...values, event.actorId, event.type, event.at, JSON.stringify(event.after ?? null)],
-    );
+  }
+
+  private async writeCreates(batch: PendingCreate[]): Promise<void> {
+    try {
+      await this.insertCreates(batch);
+      for (const create of batch) create.resolve();
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      await Promise.all(batch.map((create) => this.writeCreates([create])));
+    }
+  }
+
+  private insertCreates(batch: PendingCreate[]): Promise<unknown> {
+    const columns = this.dataSource.getMetadata(ServiceRequest).columns;
+    const rows = batch.map(({ request }) => {
+      const row: Record<string, unknown> = {};
+      for (const c of columns) row[c.databaseName] = c.getEntityValue(request) ?? null;
+      return row;
+    });
+    const events = batch.map(({ event }) => ({
+      request_id: event.requestId,
+      actor_id: event.actorId,
+      type: event.type,
+      at: event.at,
+      before: event.before ?? null,
+      after: event.after ?? null,
+    }));
+    this.insertCreatesSql ??= insertCreatesSql(columns.map((c) => c.databaseName));
+    // A named statement: parsed and planned once per connection, then only bound and run.
+    const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
+    return pool.query({
+      name: 'handoff_insert_requests',
+      text: this.insertCreatesSql,
+      values: [JSON.stringify(rows, wellFormed), JSON.stringify(events, wellFormed)],
+    });
   }
 
   async appendEvents(manager: EntityManager, events: NewEvent[]): Promise<void> {

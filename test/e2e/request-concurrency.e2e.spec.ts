@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { FlowerShop } from '../../src/demo/flower-shop';
+import { newRequest } from '../../src/requests/request.entity';
+import { RequestsRepository } from '../../src/requests/requests.repository';
 import { bearer, startTestApp, withFlowerShop, type TestApp } from '../support/test-app';
 
 describe('racing clients: idempotency, optimistic locking and cycles', () => {
@@ -57,6 +60,45 @@ describe('racing clients: idempotency, optimistic locking and cycles', () => {
       .send({ title: 'Reordered keys', serviceId: shop.services.bouquet.id });
     expect(fromHead.status).toBe(201);
     expect(fromHead.body.id).not.toBe(first.body.id);
+  });
+
+  it('forty plain creates at once: every 201 is stored with its created event and counted in the reports', async () => {
+    const providerTotal = async () =>
+      Number((await t.dataSource.query(`SELECT coalesce(sum(total), 0)::int AS n FROM report_daily WHERE dimension = 'provider' AND span = 'day' AND group_id = $1`, [shop.services.bouquet.departmentId]))[0].n);
+    const before = await providerTotal();
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => raise(`Burst bouquet ${i}`)));
+    expect(answers.map((a) => a.status)).toEqual(Array(40).fill(201));
+    const ids = answers.map((a) => a.body.id as string);
+    const stored = await t.dataSource.query(
+      `SELECT r.id, r.title, r.respond_by, e.type, e.actor_id FROM requests r JOIN request_events e ON e.request_id = r.id WHERE r.id = ANY($1)`,
+      [ids],
+    );
+    expect(stored).toHaveLength(40);
+    for (const answer of answers) {
+      const row = stored.find((r: { id: string }) => r.id === answer.body.id);
+      expect(row).toMatchObject({ title: answer.body.title, type: 'created', actor_id: shop.users.clerk.id });
+      expect(new Date(row.respond_by).toISOString()).toBe(answer.body.respondBy);
+    }
+    expect(await providerTotal()).toBe(before + 40);
+  });
+
+  it('creates that share one INSERT: a row that cannot be stored fails alone, the others are stored', async () => {
+    const template = (await raise('Template for shared inserts')).body;
+    const stored = (await t.app.get(RequestsRepository).findById(template.id))!;
+    const repository = t.app.get(RequestsRepository);
+    const rows = Array.from({ length: 5 }, (_, i) =>
+      newRequest({ ...stored, id: randomUUID(), title: `Shared insert ${i}`, serviceId: i === 2 ? randomUUID() : stored.serviceId }),
+    );
+    // Called in one event-loop turn, so all five go into one statement first.
+    const outcomes = await Promise.allSettled(
+      rows.map((row) => repository.insertRequestWithEvent(row, { requestId: row.id, actorId: shop.users.clerk.id, type: 'created', at: row.createdAt })),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(String((outcomes[2] as PromiseRejectedResult).reason)).toMatch(/foreign key/);
+    const titles = await t.dataSource.query(`SELECT title FROM requests WHERE title LIKE 'Shared insert %' ORDER BY title`);
+    expect(titles.map((r: { title: string }) => r.title)).toEqual(['Shared insert 0', 'Shared insert 1', 'Shared insert 3', 'Shared insert 4']);
+    const events = await t.dataSource.query(`SELECT count(*)::int AS n FROM request_events WHERE request_id = ANY($1)`, [rows.map((r) => r.id)]);
+    expect(events[0].n).toBe(4);
   });
 
   it('ten racing acknowledgements with one version: one wins, nine get 409, one event is written', async () => {
