@@ -71,14 +71,17 @@ export class MailSender {
   }
 
   private async claim(marker: Client, mailId: string): Promise<ClaimedMail[]> {
+    // The job's own mail and the others as one list of ids read through the primary key: an OR of
+    // the two selectors made PostgreSQL read the whole outbox on every claim. The others are locked
+    // already (FOR UPDATE SKIP LOCKED); the own mail is re-checked after any wait for its lock.
     const { rows } = await marker.query<ClaimedMail>(
-      `UPDATE mail_outbox SET status = 'sending', claimed_at = now(), attempts = attempts + 1
-        WHERE (id = $1 AND (status = 'pending' OR (status = 'sending' AND claimed_at < now() - make_interval(secs => $2))))
-           OR id IN (SELECT id FROM mail_outbox
-                      WHERE status = 'pending' AND next_attempt_at <= now() AND id <> $1
-                      ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-        RETURNING id, recipients, subject, text_body AS "textBody", html_body AS "htmlBody", headers,
-                  escalation_id AS "escalationId", attempts, created_at AS "createdAt"`,
+      `UPDATE mail_outbox m SET status = 'sending', claimed_at = now(), attempts = m.attempts + 1
+        WHERE m.id = ANY (ARRAY(SELECT id FROM mail_outbox
+                                 WHERE status = 'pending' AND next_attempt_at <= now() AND id <> $1
+                                 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) || $1::uuid)
+          AND (m.status = 'pending' OR (m.id = $1 AND m.status = 'sending' AND m.claimed_at < now() - make_interval(secs => $2)))
+        RETURNING m.id, m.recipients, m.subject, m.text_body AS "textBody", m.html_body AS "htmlBody", m.headers,
+                  m.escalation_id AS "escalationId", m.attempts, m.created_at AS "createdAt"`,
       [mailId, STALE_CLAIM_SECONDS, BATCH],
     );
     return rows;

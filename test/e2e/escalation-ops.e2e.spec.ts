@@ -1,5 +1,6 @@
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { DevMailbox } from '../../src/mail/dev-mailbox';
+import { MailSender } from '../../src/mail/mail-sender';
 import { createFastService } from '../support/fast-sla';
 import { SmtpSink } from '../support/smtp-sink';
 import { bearer, startTestApp, withFlowerShop, type TestApp } from '../support/test-app';
@@ -82,5 +83,56 @@ describe('development: an SMTP catcher of our own and /dev/mail', () => {
     } finally {
       await production.close();
     }
+  });
+});
+
+describe('mail claims: a job sends its own mail and the other due ones, never another live sender\'s', () => {
+  let t: TestApp;
+  let sink: SmtpSink;
+  let shop: FlowerShop;
+  let tokens: Record<string, string>;
+
+  beforeAll(async () => {
+    sink = await SmtpSink.start();
+    // No reconciler pass during the test: only the send called below touches the outbox.
+    t = await startTestApp('mail_claims', { worker: true, env: { SMTP_URL: sink.url, RECONCILE_INTERVAL_S: '3600' } });
+    ({ shop, tokens } = await withFlowerShop(t));
+  });
+  afterAll(async () => {
+    await t.close();
+    await sink.stop();
+  });
+
+  it("takes over its own mail from a sender that died mid-send, takes the pending one too, and leaves a live sender's claim alone", async () => {
+    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'Claimed mail' })).body;
+    let level = 0;
+    const outbox = async (label: string, status: string, claimedAgo: string | null) => {
+      const [escalation] = await t.dataSource.query(
+        `INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at) VALUES ($1, $2, 1, now(), now()) RETURNING id`,
+        [request.id, `level-${++level}`],
+      );
+      const [mail] = await t.dataSource.query(
+        `INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at, status, claimed_at, attempts)
+         VALUES ($1, $2, 'level-1', '["pia@flowers.example"]', $3, 'text', '<p>html</p>', '{}', now(), $4, now() - $5::interval, $6)
+         RETURNING id`,
+        [escalation.id, request.id, `[Handoff] ${label}`, status, claimedAgo ?? '0 s', status === 'sending' ? 1 : 0],
+      );
+      return mail.id as string;
+    };
+    const dead = await outbox('claimed by a dead sender', 'sending', '1 minute');
+    const pending = await outbox('pending', 'pending', null);
+    const live = await outbox('claimed by a live sender', 'sending', '1 second');
+
+    const outcome = await t.app.get(MailSender).send(dead);
+
+    expect(outcome).toEqual({ sent: 2, retrying: 0, failed: 0 });
+    const statuses = await t.dataSource.query(`SELECT id, status, attempts FROM mail_outbox WHERE id = ANY($1)`, [[dead, pending, live]]);
+    const byId = new Map(statuses.map((r: { id: string; status: string; attempts: number }) => [r.id, r]));
+    expect(byId.get(dead)).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(byId.get(pending)).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(byId.get(live)).toMatchObject({ status: 'sending', attempts: 1 });
+    expect(sink.received.map((m) => m.subject).sort()).toEqual(['[Handoff] claimed by a dead sender', '[Handoff] pending']);
+    // The live sender's mail is not its to take, even when it is the job's own.
+    expect(await t.app.get(MailSender).send(live)).toEqual({ sent: 0, retrying: 0, failed: 0 });
   });
 });
