@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import type { EscalationKind } from './deadline-plan';
 import type { EscalationContext } from './escalations.repository';
 
@@ -43,10 +42,39 @@ function humanDuration(ms: number): string {
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * "Tue 1 Dec 2026 10:00:00 CET": an instant on a zone's wall clock with the zone's short name,
+ * as Luxon's "ccc d LLL yyyy HH:mm:ss ZZZZ" writes it, through one kept formatter per zone
+ * (Luxon builds a new Intl formatter for every zone name it prints, a tenth of a burst's mail time).
+ */
+export function wallClockLabel(ms: number, zone: string): string {
+  let format = wallClocks.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
+    wallClocks.set(zone, format);
+  }
+  const p: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const part of format.formatToParts(ms)) p[part.type] = part.value;
+  return `${p.weekday} ${p.day} ${p.month} ${p.year} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName}`;
+}
+
 /** The mail for one escalation: names the request, both departments, the deadline (provider zone and UTC), lateness, the chain and a link. */
 export function composeEscalationMail(f: MailFacts): ComposedMail {
   const link = `${f.publicUrl}/api/v1/requests/${f.requestId}`;
-  const local = DateTime.fromMillis(f.dueAt, { zone: f.context.timezone }).toFormat("ccc d LLL yyyy HH:mm:ss ZZZZ");
+  const local = wallClockLabel(f.dueAt, f.context.timezone);
   const utc = new Date(f.dueAt).toISOString();
   const overdue = f.firedAt - f.dueAt;
   const timing = f.kind.endsWith('_warning')

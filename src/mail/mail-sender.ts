@@ -21,7 +21,7 @@ type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody'
  * sending, rows other senders hold skipped) and sends them on its lane and on whichever other
  * lanes are idle at that moment. The instant a mail's end
  * of data is written to the SMTP socket, its "sent" mark is written to the lane's idle PostgreSQL
- * connection in the same synchronous step, as one simple-protocol message: a worker killed after
+ * connection in the same synchronous step, in one socket write: a worker killed after
  * both writes leaves a delivered mail and a committed mark; killed before them, an undelivered
  * mail and a claim another worker retakes. Only a kill in the microseconds between the two
  * writes can repeat a mail (docs/escalation.md). If the server then refuses, the mark is taken
@@ -134,7 +134,16 @@ export class MailSender {
   }
 }
 
-/** One simple-protocol message (no Parse/Bind/Sync sequence), written synchronously to an idle connection. */
+/**
+ * Written synchronously to an idle connection in one socket write: the first time Parse, Bind,
+ * Execute and Sync, afterwards Bind, Execute and Sync of the statement prepared on that connection
+ * (PostgreSQL then neither parses nor plans it). Whatever reaches the kernel, Sync included, is run
+ * and committed even if this process dies the next instant.
+ */
 function markSent(marker: Client, mailId: string): Promise<unknown> {
-  return marker.query(`UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = '${mailId}' AND status = 'sending'`);
+  return marker.query({
+    name: 'handoff_mark_sent',
+    text: `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status = 'sending'`,
+    values: [mailId],
+  });
 }
