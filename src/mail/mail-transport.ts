@@ -14,7 +14,7 @@ export interface OutgoingMail {
 }
 
 /** How many mails go out at once: each lane is one SMTP connection and one idle PostgreSQL connection. */
-export const MAIL_LANES = 8;
+export const MAIL_LANES = 12;
 
 /** An SMTP connection paired with a PostgreSQL connection kept idle for the "sent" mark. */
 export interface MailLane {
