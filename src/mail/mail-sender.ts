@@ -89,7 +89,7 @@ export class MailSender {
 
   /** 'sent', 'failed', or the instant of the next attempt. */
   private async sendOne(lane: MailLane, marker: Client, mail: ClaimedMail): Promise<'sent' | 'failed' | number> {
-    const { envelope, raw } = await this.transport.compose({
+    const { envelope, raw } = this.transport.compose({
       to: mail.recipients,
       subject: mail.subject,
       text: mail.textBody,

@@ -1,17 +1,8 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { Client } from 'pg';
 import { AppConfig } from '../common/app-config';
+import { buildMimeMessage, type OutgoingMail } from './mime-message';
 import { SmtpLane, smtpTarget } from './smtp-lane';
-
-export interface OutgoingMail {
-  to: string[];
-  subject: string;
-  text: string;
-  html: string;
-  headers: Record<string, string>;
-  messageId: string;
-}
 
 /** How many mails go out at once: each lane is one SMTP connection and one idle PostgreSQL connection. */
 export const MAIL_LANES = 12;
@@ -68,9 +59,8 @@ export class MailTransport implements OnApplicationShutdown {
     else this.free.push(lane);
   }
 
-  async compose(mail: OutgoingMail): Promise<{ envelope: { from: string; to: string[] }; raw: Buffer }> {
-    const raw = await new MailComposer({ from: this.config.mailFrom, ...mail }).compile().build();
-    return { envelope: { from: this.config.mailFrom, to: mail.to }, raw };
+  compose(mail: OutgoingMail): { envelope: { from: string; to: string[] }; raw: Buffer } {
+    return { envelope: { from: this.config.mailFrom, to: mail.to }, raw: buildMimeMessage(this.config.mailFrom, mail) };
   }
 
   async onApplicationShutdown(): Promise<void> {
