@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DomainError } from '../common/domain-error';
+import { jsonRows } from '../database/json-rows';
 import type { Actor } from '../identity/actor';
 import { isOpsOrAdmin } from '../identity/actor';
 import { IdempotencyKey } from './idempotency-key.entity';
@@ -36,16 +37,14 @@ interface PendingCreate {
 /** At most this many creates share one INSERT. */
 const CREATE_BATCH = 64;
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const SURROGATE = /[\ud800-\udfff]/;
-
-/**
- * JSON replacer: a lone UTF-16 surrogate becomes U+FFFD, as the driver's UTF-8 encoding of a text
- * parameter does; JSON.stringify would write it as a \uD8xx escape, which jsonb refuses.
- */
-function wellFormed(_key: string, value: unknown): unknown {
-  return typeof value === 'string' && SURROGATE.test(value) ? value.replace(LONE_SURROGATE, '\ufffd') : value;
-}
+const eventRow = (e: NewEvent) => ({
+  request_id: e.requestId,
+  actor_id: e.actorId,
+  type: e.type,
+  at: e.at,
+  before: e.before ?? null,
+  after: e.after ?? null,
+});
 
 function insertCreatesSql(requestColumns: string[]): string {
   const cols = requestColumns.map((c) => `"${c}"`).join(', ');
@@ -155,29 +154,24 @@ export class RequestsRepository {
       for (const c of columns) row[c.databaseName] = c.getEntityValue(request) ?? null;
       return row;
     });
-    const events = batch.map(({ event }) => ({
-      request_id: event.requestId,
-      actor_id: event.actorId,
-      type: event.type,
-      at: event.at,
-      before: event.before ?? null,
-      after: event.after ?? null,
-    }));
+    const events = batch.map(({ event }) => eventRow(event));
     this.insertCreatesSql ??= insertCreatesSql(columns.map((c) => c.databaseName));
     // A named statement: parsed and planned once per connection, then only bound and run.
     const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
     return pool.query({
       name: 'handoff_insert_requests',
       text: this.insertCreatesSql,
-      values: [JSON.stringify(rows, wellFormed), JSON.stringify(events, wellFormed)],
+      values: [jsonRows(rows), jsonRows(events)],
     });
   }
 
   async appendEvents(manager: EntityManager, events: NewEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await manager
-      .getRepository(RequestEvent)
-      .insert(events.map((e) => ({ ...e, before: e.before ?? null, after: e.after ?? null })) as QueryDeepPartialEntity<RequestEvent>[]);
+    await manager.query(
+      `INSERT INTO request_events (request_id, actor_id, type, at, before, after)
+       SELECT request_id, actor_id, type, at, before, after FROM jsonb_populate_recordset(NULL::request_events, $1::jsonb)`,
+      [jsonRows(events.map(eventRow))],
+    );
   }
 
   list(actor: Actor, filter: RequestFilter): Promise<ServiceRequest[]> {
