@@ -1,8 +1,8 @@
 import { CHAIN_REFRESH_SECONDS } from '../../src/chains/chain.service';
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { sleep } from '../support/fast-sla';
-import { SmtpSink } from '../support/smtp-sink';
-import { bearer, startTestApp, withFlowerShop, type TestApp } from '../support/test-app';
+import type { SmtpSink } from '../support/smtp-sink';
+import { bearer, startMailingApp, type MailingApp, type TestApp } from '../support/test-app';
 
 const PURCHASING_HEAD = 'pia.head@flowers.example';
 const SALES_HEAD = 'sam.head@flowers.example';
@@ -20,10 +20,11 @@ describe('chains: catching a break in the hand-offs before it reaches the custom
   let tokens: Record<string, string>;
   const services: Record<string, string> = {};
 
+  let app: MailingApp;
+
   beforeAll(async () => {
-    sink = await SmtpSink.start();
-    t = await startTestApp('chains', { worker: true, env: { SMTP_URL: sink.url, RECONCILE_INTERVAL_S: '2' } });
-    ({ shop, tokens } = await withFlowerShop(t));
+    app = await startMailingApp('chains', { RECONCILE_INTERVAL_S: '2' });
+    ({ t, sink, shop, tokens } = app);
     const calendar = (await t.http.post('/api/v1/calendars').set(bearer(tokens.ops)).send({ name: 'Always', timezone: 'Europe/Amsterdam', alwaysOpen: true })).body;
     const make = async (key: string, department: keyof FlowerShop['departments'], head: string, lead: string, target: string) => {
       const service = await t.http.post('/api/v1/services').set(bearer(tokens[head])).send({ departmentId: shop.departments[department].id, code: `CHAIN-${key}`, name: `Chain ${key}`, leadTime: lead });
@@ -38,10 +39,7 @@ describe('chains: catching a break in the hand-offs before it reaches the custom
     await make('BOUQUET', 'DESIGN', 'designHead', 'PT4S', 'PT60S');
     await make('DELIVERY', 'DELIV', 'deliveryHead', 'PT2S', 'PT60S');
   });
-  afterAll(async () => {
-    await t.close();
-    await sink.stop();
-  });
+  afterAll(() => app.close());
 
   const raise = async (token: string, body: Record<string, unknown>) => {
     const answer = await t.http.post('/api/v1/requests').set(bearer(token)).send(body);

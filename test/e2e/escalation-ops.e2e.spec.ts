@@ -3,7 +3,7 @@ import { DevMailbox } from '../../src/mail/dev-mailbox';
 import { MailSender } from '../../src/mail/mail-sender';
 import { createFastService } from '../support/fast-sla';
 import { SmtpSink } from '../support/smtp-sink';
-import { bearer, startTestApp, withFlowerShop, type TestApp } from '../support/test-app';
+import { bearer, startMailingApp, startTestApp, withFlowerShop, type MailingApp, type TestApp } from '../support/test-app';
 
 const basic = (email: string, password: string) => `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`;
 
@@ -13,15 +13,13 @@ describe('seeing the escalation engine work: metrics and the queue board', () =>
   let shop: FlowerShop;
   let tokens: Record<string, string>;
 
+  let app: MailingApp;
+
   beforeAll(async () => {
-    sink = await SmtpSink.start();
-    t = await startTestApp('escalation_ops', { worker: true, env: { SMTP_URL: sink.url } });
-    ({ shop, tokens } = await withFlowerShop(t));
+    app = await startMailingApp('escalation_ops');
+    ({ t, sink, shop, tokens } = app);
   });
-  afterAll(async () => {
-    await t.close();
-    await sink.stop();
-  });
+  afterAll(() => app.close());
 
   it('/metrics counts escalations by kind, their lateness, mails sent and pending, and queue depths', async () => {
     const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-METRICS', responseTarget: 'PT1S', resolutionTarget: 'PT60S' });
@@ -92,16 +90,14 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
   let shop: FlowerShop;
   let tokens: Record<string, string>;
 
+  let app: MailingApp;
+
   beforeAll(async () => {
-    sink = await SmtpSink.start();
     // No reconciler pass during the test: only the send called below touches the outbox.
-    t = await startTestApp('mail_claims', { worker: true, env: { SMTP_URL: sink.url, RECONCILE_INTERVAL_S: '3600' } });
-    ({ shop, tokens } = await withFlowerShop(t));
+    app = await startMailingApp('mail_claims', { RECONCILE_INTERVAL_S: '3600' });
+    ({ t, sink, shop, tokens } = app);
   });
-  afterAll(async () => {
-    await t.close();
-    await sink.stop();
-  });
+  afterAll(() => app.close());
 
   it("takes over its own mail from a sender that died mid-send, takes the pending one too, and leaves a live sender's claim alone", async () => {
     const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'Claimed mail' })).body;

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { createFastService, sleep } from '../support/fast-sla';
-import { SmtpSink } from '../support/smtp-sink';
-import { bearer, startTestApp, withFlowerShop, type TestApp } from '../support/test-app';
+import type { SmtpSink } from '../support/smtp-sink';
+import { bearer, startMailingApp, type MailingApp, type TestApp } from '../support/test-app';
 
 const DESIGN_HEAD = 'dana.head@flowers.example';
 
@@ -12,18 +12,18 @@ describe('escalations at the deadline, by mail, exactly once', () => {
   let shop: FlowerShop;
   let tokens: Record<string, string>;
 
+  let app: MailingApp;
+
   beforeAll(async () => {
-    sink = await SmtpSink.start();
-    t = await startTestApp('escalation', {
-      worker: true,
-      env: { SMTP_URL: sink.url, RECONCILE_INTERVAL_S: '1', MAIL_RETRY_BASE_MS: '100', MAIL_RETRY_MAX_MS: '400', PUBLIC_URL: 'https://handoff.flowers.example' },
+    app = await startMailingApp('escalation', {
+      RECONCILE_INTERVAL_S: '1',
+      MAIL_RETRY_BASE_MS: '100',
+      MAIL_RETRY_MAX_MS: '400',
+      PUBLIC_URL: 'https://handoff.flowers.example',
     });
-    ({ shop, tokens } = await withFlowerShop(t));
+    ({ t, sink, shop, tokens } = app);
   });
-  afterAll(async () => {
-    await t.close();
-    await sink.stop();
-  });
+  afterAll(() => app.close());
 
   const raise = async (serviceId: string, title: string) => {
     const answer = await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title });

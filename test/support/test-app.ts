@@ -10,6 +10,7 @@ import { DEMO_PASSWORD, seedFlowerShop, type FlowerShop } from '../../src/demo/f
 import { PasswordHasher } from '../../src/identity/password-hasher';
 import type { DevMailbox } from '../../src/mail/dev-mailbox';
 import { createTestDatabase, type TestDatabase } from './database';
+import { SmtpSink } from './smtp-sink';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -76,6 +77,31 @@ export async function withFlowerShop(t: TestApp): Promise<{ shop: FlowerShop; to
     tokens[key] = answer.body.accessToken as string;
   }
   return { shop, tokens };
+}
+
+export interface MailingApp {
+  t: TestApp;
+  sink: SmtpSink;
+  shop: FlowerShop;
+  tokens: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** A worker app (ROLE=all: timers fire, mail goes out) mailing a fresh SMTP sink, the flower shop seeded and signed in. */
+export async function startMailingApp(label: string, env: Record<string, string> = {}): Promise<MailingApp> {
+  const sink = await SmtpSink.start();
+  const t = await startTestApp(label, { worker: true, env: { SMTP_URL: sink.url, ...env } });
+  const { shop, tokens } = await withFlowerShop(t);
+  return {
+    t,
+    sink,
+    shop,
+    tokens,
+    async close() {
+      await t.close();
+      await sink.stop();
+    },
+  };
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
