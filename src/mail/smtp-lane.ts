@@ -25,6 +25,13 @@ export function smtpTarget(smtpUrl: string, production: boolean): SmtpTarget {
 /** SMTP's end of data: nodemailer's DataStream writes it as its own last chunk; the body is dot-stuffed, so it appears nowhere else. */
 const isEndOfData = (chunk: unknown) => Buffer.isBuffer(chunk) && (chunk.equals(Buffer.from('\r\n.\r\n')) || chunk.equals(Buffer.from('.\r\n')) || chunk.equals(Buffer.from('\n.\r\n')));
 
+/** The DATA command, written last of the pipelined envelope (MAIL FROM, RCPT TO…, DATA) or alone. */
+const isDataCommand = (chunk: unknown) => {
+  if (!Buffer.isBuffer(chunk) && typeof chunk !== 'string') return false;
+  const text = chunk.toString();
+  return text === 'DATA\r\n' || text.endsWith('\r\nDATA\r\n');
+};
+
 export class SmtpSendError extends Error {
   constructor(
     readonly smtpError: unknown,
@@ -50,11 +57,26 @@ export class SmtpLane {
     const socket = connection._socket as Socket;
     const write = socket.write;
     let armed = true;
+    let inData = false;
+    let corked = false;
     socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+      // The message and its end of data leave in one write (the body alone would be one more
+      // system call per mail, and a segment the server cannot answer yet): corked from the first
+      // byte of content, uncorked — written, synchronously — with the end of data.
+      if (inData && !corked && armed && !isEndOfData(chunk)) {
+        this.cork();
+        corked = true;
+      }
       const accepted = (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
       if (armed && isEndOfData(chunk)) {
         armed = false;
+        if (corked) {
+          corked = false;
+          this.uncork();
+        }
         atCommitPoint();
+      } else if (isDataCommand(chunk)) {
+        inData = true;
       }
       return accepted;
     } as Socket['write'];
@@ -67,6 +89,7 @@ export class SmtpLane {
       throw new SmtpSendError(error, !armed);
     } finally {
       socket.write = write;
+      if (corked) socket.uncork();
     }
   }
 
