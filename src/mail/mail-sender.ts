@@ -1,9 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Client } from 'pg';
 import { AppConfig } from '../common/app-config';
 import { EscalationMetrics } from '../escalation/escalation-metrics';
 import { MAILS_PER_JOB, MailQueue } from './mail-queue';
-import { isPermanentSmtpRefusal, MailTransport, type MailLane } from './mail-transport';
+import { isPermanentSmtpRefusal, MailTransport, markSent, type MailLane } from './mail-transport';
 import type { OutboxMail } from './outbox-mail.entity';
 import { SmtpSendError } from './smtp-lane';
 
@@ -29,7 +29,7 @@ type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody'
  * capped exponential backoff, until MAIL_GIVE_UP_AFTER_S after the mail was written.
  */
 @Injectable()
-export class MailSender {
+export class MailSender implements OnModuleDestroy {
   private readonly logger = new Logger('MailSender');
 
   constructor(
@@ -44,45 +44,68 @@ export class MailSender {
     // The lane first, then the claim: a claim must not age while it waits for a connection.
     return this.transport.withLane(async (lane) => {
       // The lane's own connection claims and records too: mail never queues behind the shared pool.
-      const mails = await this.claim(await lane.marker(), mailId);
+      const marker = await lane.marker();
       const outcome = { sent: 0, retrying: 0, failed: 0 };
       const retries = new Map<string, number>();
-      // The batch is shared with the lanes that are idle right now, so a mail claimed last does not
-      // wait for all the others on one lane while the rest stand still.
-      const helpers = this.transport.takeFree(mails.length - 1);
-      const drain = async (on: MailLane) => {
-        const marker = await on.marker();
-        for (let mail = mails.shift(); mail; mail = mails.shift()) {
-          const result = await this.sendOne(on, marker, mail);
-          if (typeof result === 'number') retries.set(mail.id, result);
-          outcome[result === 'sent' ? 'sent' : result === 'failed' ? 'failed' : 'retrying']++;
-        }
-      };
-      // Every lane finishes before any is given back; then the first failure, if any, fails the job
-      // (its unsent claims are taken over once stale).
-      const settled = await Promise.allSettled([drain(lane), ...helpers.map(drain)]);
-      for (const helper of helpers) this.transport.release(helper);
-      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failure) throw failure.reason;
+      // A full claim means more may be due: the job claims again until a claim comes back short, so
+      // no due mail is left waiting for a job of its own (or for the reconciler) while lanes are busy
+      // with jobs that found nothing. The job's own mail is asked for in the first claim only.
+      for (let own: string | null = mailId; !this.stopping; own = null) {
+        const mails = await this.claim(marker, own);
+        const full = mails.length >= MAILS_PER_JOB;
+        await this.sendAll(lane, marker, mails, outcome, retries);
+        if (!full) break;
+      }
       // Each retry gets its own job at its next attempt (the reconciler would find it too).
       if (retries.size) await this.mailQueue.enqueue([...retries.keys()], retries);
       return outcome;
     });
   }
 
-  private async claim(marker: Client, mailId: string): Promise<ClaimedMail[]> {
+  /** Stop claiming more once shutdown begins; what is claimed is sent first (SIGTERM drains). */
+  onModuleDestroy(): void {
+    this.stopping = true;
+  }
+
+  private stopping = false;
+
+  private async sendAll(lane: MailLane, marker: Client, mails: ClaimedMail[], outcome: { sent: number; retrying: number; failed: number }, retries: Map<string, number>): Promise<void> {
+    // The batch is shared with the lanes that are idle right now, so a mail claimed last does not
+    // wait for all the others on one lane while the rest stand still.
+    const helpers = this.transport.takeFree(mails.length - 1);
+    const drain = async (on: MailLane, connection: Client | null) => {
+      const onMarker = connection ?? (await on.marker());
+      for (let mail = mails.shift(); mail; mail = mails.shift()) {
+        const result = await this.sendOne(on, onMarker, mail);
+        if (typeof result === 'number') retries.set(mail.id, result);
+        outcome[result === 'sent' ? 'sent' : result === 'failed' ? 'failed' : 'retrying']++;
+      }
+    };
+    // Every lane finishes before any is given back; then the first failure, if any, fails the job
+    // (its unsent claims are taken over once stale).
+    const settled = await Promise.allSettled([drain(lane, marker), ...helpers.map((helper) => drain(helper, null))]);
+    for (const helper of helpers) this.transport.release(helper);
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  /** `own`: the job's own mail, taken even if a dead sender's stale claim holds it; null: only other due mail. */
+  private async claim(marker: Client, own: string | null): Promise<ClaimedMail[]> {
     // The job's own mail and the others as one list of ids read through the primary key: an OR of
-    // the two selectors made PostgreSQL read the whole outbox on every claim. The others are locked
-    // already (FOR UPDATE SKIP LOCKED); the own mail is re-checked after any wait for its lock.
+    // the two selectors made PostgreSQL read the whole outbox on every claim. Every row is locked
+    // with SKIP LOCKED before the UPDATE touches it, the own mail too: a row another claim holds is
+    // that claim's to send. (Waiting for it instead queued the first claims of a burst behind each
+    // other, each holding the 24 rows the next one waited for.)
     const { rows } = await marker.query<ClaimedMail>(
       `UPDATE mail_outbox m SET status = 'sending', claimed_at = now(), attempts = m.attempts + 1
         WHERE m.id = ANY (ARRAY(SELECT id FROM mail_outbox
-                                 WHERE status = 'pending' AND next_attempt_at <= now() AND id <> $1
-                                 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) || $1::uuid)
+                                 WHERE status = 'pending' AND next_attempt_at <= now() AND id IS DISTINCT FROM $1
+                                 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+                          || ARRAY(SELECT id FROM mail_outbox WHERE id = $1 FOR UPDATE SKIP LOCKED))
           AND (m.status = 'pending' OR (m.id = $1 AND m.status = 'sending' AND m.claimed_at < now() - make_interval(secs => $2)))
         RETURNING m.id, m.recipients, m.subject, m.text_body AS "textBody", m.html_body AS "htmlBody", m.headers,
                   m.escalation_id AS "escalationId", m.attempts, m.created_at AS "createdAt"`,
-      [mailId, STALE_CLAIM_SECONDS, BATCH],
+      [own, STALE_CLAIM_SECONDS, own ? BATCH : MAILS_PER_JOB],
     );
     return rows;
   }
@@ -132,18 +155,4 @@ export class MailSender {
     ]);
     return nextAttempt;
   }
-}
-
-/**
- * Written synchronously to an idle connection in one socket write: the first time Parse, Bind,
- * Execute and Sync, afterwards Bind, Execute and Sync of the statement prepared on that connection
- * (PostgreSQL then neither parses nor plans it). Whatever reaches the kernel, Sync included, is run
- * and committed even if this process dies the next instant.
- */
-function markSent(marker: Client, mailId: string): Promise<unknown> {
-  return marker.query({
-    name: 'handoff_mark_sent',
-    text: `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status = 'sending'`,
-    values: [mailId],
-  });
 }

@@ -1,6 +1,7 @@
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { DevMailbox } from '../../src/mail/dev-mailbox';
 import { MailSender } from '../../src/mail/mail-sender';
+import { MAILS_PER_JOB } from '../../src/mail/mail-queue';
 import { createFastService } from '../support/fast-sla';
 import { SmtpSink } from '../support/smtp-sink';
 import { bearer, startMailingApp, startTestApp, withFlowerShop, type MailingApp, type TestApp } from '../support/test-app';
@@ -130,5 +131,28 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
     expect(sink.received.map((m) => m.subject).sort()).toEqual(['[Handoff] claimed by a dead sender', '[Handoff] pending']);
     // The live sender's mail is not its to take, even when it is the job's own.
     expect(await t.app.get(MailSender).send(live)).toEqual({ sent: 0, retrying: 0, failed: 0 });
+  });
+
+  it('keeps claiming while claims come back full, so due mail never waits for a job of its own', async () => {
+    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'Many mails' })).body;
+    const count = MAILS_PER_JOB * 2 + 10;
+    const mails: { id: string }[] = await t.dataSource.query(
+      `WITH e AS (
+         INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at)
+         SELECT $1, 'level-' || g, 7, now(), now() FROM generate_series(1, $2::int) g RETURNING id, kind)
+       INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at, next_attempt_at)
+       SELECT e.id, $1, e.kind, '["pia@flowers.example"]', '[Handoff] many ' || e.kind, 'text', '<p>html</p>', '{}', now(), now() - interval '1 minute'
+       FROM e RETURNING id`,
+      [request.id, count],
+    );
+    sink.received.length = 0;
+
+    // One job, as when the jobs of the others were lost: it sends them all.
+    const outcome = await t.app.get(MailSender).send(mails[0].id);
+
+    expect(outcome).toEqual({ sent: count, retrying: 0, failed: 0 });
+    expect(sink.received.filter((m) => m.subject.startsWith('[Handoff] many ')).length).toBe(count);
+    const [{ unsent }] = await t.dataSource.query(`SELECT count(*)::int AS unsent FROM mail_outbox WHERE id = ANY($1) AND status <> 'sent'`, [mails.map((m) => m.id)]);
+    expect(unsent).toBe(0);
   });
 });
