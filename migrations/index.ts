@@ -3,6 +3,7 @@ import { EscalationOutbox1764100000000 } from './1764100000000-escalation-outbox
 import { Chains1764200000000 } from './1764200000000-chains';
 import { Reports1764300000000 } from './1764300000000-reports';
 import { LeadTimeIndex1764400000000 } from './1764400000000-lead-time-index';
+import { OutboxEscalationUnchecked1764500000000 } from './1764500000000-outbox-escalation-unchecked';
 
 /** Every migration, oldest first; listed by hand so bundlers and ts-jest need no globbing. */
 export const ALL_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const ALL_MIGRATIONS = [
   Chains1764200000000,
   Reports1764300000000,
   LeadTimeIndex1764400000000,
+  OutboxEscalationUnchecked1764500000000,
 ];
