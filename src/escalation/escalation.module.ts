@@ -12,13 +12,14 @@ import { EscalationService } from './escalation.service';
 import { EscalationsRepository } from './escalations.repository';
 import { QueuesModule } from './queues.module';
 import { Reconciler } from './reconciler';
+import { WorkerWarmUp } from './worker-warm-up';
 
 /** Timers, escalations, chains and their mail. The API role only schedules; worker roles also consume and reconcile. */
 @Module({})
 export class EscalationModule {
   static register(options: { worker: boolean }): DynamicModule {
     const shared = [EscalationsRepository, DeadlineScheduler, EscalationService, EscalationMetrics, MailQueue, ChainsRepository, ChainService];
-    const worker = options.worker ? [MailTransport, MailSender, DeadlineProcessor, MailProcessor, Reconciler] : [];
+    const worker = options.worker ? [MailTransport, MailSender, DeadlineProcessor, MailProcessor, Reconciler, WorkerWarmUp] : [];
     return {
       module: EscalationModule,
       global: true,

@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { AppConfig } from '../common/app-config';
 import { buildMimeMessage, type OutgoingMail } from './mime-message';
@@ -15,7 +15,7 @@ export interface MailLane {
 }
 
 @Injectable()
-export class MailTransport implements OnApplicationShutdown {
+export class MailTransport implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly free: MailLane[] = [];
   private readonly waiting: ((lane: MailLane) => void)[] = [];
   private readonly markers: Client[] = [];
@@ -28,6 +28,9 @@ export class MailTransport implements OnApplicationShutdown {
         const client = new Client({ connectionString: config.databaseUrl });
         client.on('error', () => (marker = null));
         await client.connect();
+        // The "sent" mark prepared, and the outbox's catalog entries loaded, before the first mail:
+        // a backend meeting its first mail mid-burst spends its first statements on that instead.
+        await markSent(client, NO_MAIL);
         this.markers.push(client);
         return client;
       };
@@ -36,6 +39,11 @@ export class MailTransport implements OnApplicationShutdown {
         marker: () => (marker ??= connectMarker().catch((error) => ((marker = null), Promise.reject(error)))),
       });
     }
+  }
+
+  /** The lanes' PostgreSQL connections are opened at start, not by the first mails of a burst; one that fails is retried on use. */
+  onApplicationBootstrap(): void {
+    for (const lane of this.free) lane.marker().catch(() => undefined);
   }
 
   /** Waits for a free lane, runs the work on it, and frees it again. */
@@ -67,6 +75,22 @@ export class MailTransport implements OnApplicationShutdown {
     for (const lane of this.free) lane.smtp.close();
     await Promise.all(this.markers.map((client) => client.end().catch(() => undefined)));
   }
+}
+
+const NO_MAIL = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Written synchronously to an idle connection in one socket write: the first time Parse, Bind,
+ * Execute and Sync, afterwards Bind, Execute and Sync of the statement prepared on that connection
+ * (PostgreSQL then neither parses nor plans it). Whatever reaches the kernel, Sync included, is run
+ * and committed even if this process dies the next instant.
+ */
+export function markSent(marker: Client, mailId: string): Promise<unknown> {
+  return marker.query({
+    name: 'handoff_mark_sent',
+    text: `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status = 'sending'`,
+    values: [mailId],
+  });
 }
 
 /** SMTP 5xx is a permanent refusal: retrying will not help. */
