@@ -9,9 +9,10 @@ const NO_REQUEST = '00000000-0000-0000-0000-000000000000';
 /**
  * V8 compiles a function to fast machine code only after it has run for a while; before that,
  * the per-character loops of a mail (escaping, quoted-printable, header folding) run many times
- * slower. A worker whose first mails came in a burst spent the burst's first seconds like that:
- * 300–600 mails in the first second instead of 1 000 (docs/benchmarks.md). So a worker composes
- * and encodes a few hundred made-up escalation mails when it starts; nothing is stored or sent.
+ * slower. That is one of the costs a worker pays when its first mails come in a burst (it sends
+ * 250–450 in the burst's first second against 1 000 arriving, later 1 000–1 450: docs/benchmarks.md),
+ * and the one paid here instead: a worker composes and encodes a few hundred made-up escalation
+ * mails when it starts; nothing is stored or sent.
  */
 @Injectable()
 export class WorkerWarmUp implements OnApplicationBootstrap {

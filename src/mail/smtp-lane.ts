@@ -27,7 +27,7 @@ const isEndOfData = (chunk: unknown) => Buffer.isBuffer(chunk) && (chunk.equals(
 
 /** The DATA command, written last of the pipelined envelope (MAIL FROM, RCPT TO…, DATA) or alone. */
 const isDataCommand = (chunk: unknown) => {
-  if (!Buffer.isBuffer(chunk) && typeof chunk !== 'string') return false;
+  if ((!Buffer.isBuffer(chunk) && typeof chunk !== 'string') || chunk.length > 1024) return false;
   const text = chunk.toString();
   return text === 'DATA\r\n' || text.endsWith('\r\nDATA\r\n');
 };
@@ -75,7 +75,7 @@ export class SmtpLane {
           this.uncork();
         }
         atCommitPoint();
-      } else if (isDataCommand(chunk)) {
+      } else if (!inData && isDataCommand(chunk)) {
         inData = true;
       }
       return accepted;
