@@ -1,10 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { NIL_UUID } from '../common/nil-uuid';
 import { MailTransport } from '../mail/mail-transport';
 import { composeEscalationMail } from './escalation-mail';
 
 /** Enough rounds for V8 to compile the loops below to machine code; about 70 ms on a slow core. */
 const ROUNDS = 400;
-const NO_REQUEST = '00000000-0000-0000-0000-000000000000';
 
 /**
  * V8 compiles a function to fast machine code only after it has run for a while; before that,
@@ -25,7 +25,7 @@ export class WorkerWarmUp implements OnApplicationBootstrap {
     const now = Date.now();
     for (let i = 0; i < ROUNDS; i++) {
       const mail = composeEscalationMail({
-        requestId: NO_REQUEST,
+        requestId: NIL_UUID,
         title: `Warm-up bouquet “${i}” — roses & lilies`,
         priority: 'high',
         status: 'open',
@@ -40,7 +40,7 @@ export class WorkerWarmUp implements OnApplicationBootstrap {
           customerName: 'Sales',
           customerCode: 'SAL',
           timezone: 'Europe/Amsterdam',
-          upstream: i % 2 ? [{ id: NO_REQUEST, title: 'Order flowers', status: 'open' }] : [],
+          upstream: i % 2 ? [{ id: NIL_UUID, title: 'Order flowers', status: 'open' }] : [],
           downstream: [],
         },
       });

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { AppConfig } from '../common/app-config';
+import { NIL_UUID } from '../common/nil-uuid';
 import { buildMimeMessage, type OutgoingMail } from './mime-message';
 import { SmtpLane, smtpTarget } from './smtp-lane';
 
@@ -30,7 +31,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
         await client.connect();
         // The "sent" mark prepared, and the outbox's catalog entries loaded, before the first mail:
         // a backend meeting its first mail mid-burst spends its first statements on that instead.
-        await markSent(client, NO_MAIL);
+        await markSent(client, NIL_UUID);
         this.markers.push(client);
         return client;
       };
@@ -76,8 +77,6 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
     await Promise.all(this.markers.map((client) => client.end().catch(() => undefined)));
   }
 }
-
-const NO_MAIL = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Written synchronously to an idle connection in one socket write: the first time Parse, Bind,

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { NIL_UUID } from '../common/nil-uuid';
 import { TtlCache } from '../common/ttl-cache';
 import type { ReportDimension } from './report-rollup.entity';
 import type { SlaPartial } from './sla-figures';
-
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** One group's partial figures in one bucket (1-based, as width_bucket numbers them). */
 export interface BucketPartial extends Partial<SlaPartial> {

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { invalid } from '../common/domain-error';
+import { NIL_UUID } from '../common/nil-uuid';
 import { isOpsOrAdmin, type Actor } from '../identity/actor';
 import { WEEKLY_DIMENSIONS, type ReportDimension } from './report-rollup.entity';
 import { bucketBounds, MAX_BUCKETS, MAX_WINDOW_DAYS, parseReportInstant, slaWindow, trendWindow } from './report-window';
 import type { SlaReportQuery, SlaReportView, SlaRowView, SlaTrendQuery, SlaTrendView } from './report.dto';
 import { addPartial, emptyPartial, figuresOf, planWindow, type SlaPartial } from './sla-figures';
-import { NIL_UUID, SlaReportRepository, type BucketPartial, type ReportLabels, type ReportScope } from './sla-report.repository';
+import { SlaReportRepository, type BucketPartial, type ReportLabels, type ReportScope } from './sla-report.repository';
 
 const DAY_MS = 86_400_000;
 
