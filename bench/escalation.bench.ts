@@ -37,6 +37,7 @@ import { DeadlineScheduler, type ScheduledDeadline } from '../src/escalation/dea
 import type { EscalationsRepository } from '../src/escalation/escalations.repository';
 import { bullConnection } from '../src/escalation/queues.module';
 import { QueueName } from '../src/escalation/queues';
+import { MAIL_LANES } from '../src/mail/mail-transport';
 import { PasswordHasher } from '../src/identity/password-hasher';
 import { Calendar } from '../src/org/calendar.entity';
 import { ProviderService } from '../src/org/provider-service.entity';
@@ -371,7 +372,7 @@ async function main(): Promise<void> {
       await sleep(200);
     }
     rss.phase = 'idle';
-    await sink.warmUp(SINK_WARM_UP_MAILS, 12);
+    await sink.warmUp(SINK_WARM_UP_MAILS, MAIL_LANES);
     console.log(`  worker pid ${workerPid} started in ${duration(startUpMs)} and is idle (RSS ${mb(rss.max)}); SMTP sink warmed with ${integer(SINK_WARM_UP_MAILS)} mails of its own`);
 
     // ---- The burst: deadlines uniformly inside [windowStart, windowStart + WINDOW_MS).
@@ -537,19 +538,18 @@ async function main(): Promise<void> {
     // Second by second: a lateness that climbs through the window is a backlog (sending slower than
     // deadlines arrive); one that jumps and falls back is a stall.
     const seconds = Math.ceil((lastDue - firstDue + 1) / 1000);
-    const bySecond = Array.from({ length: seconds }, () => [] as number[]);
-    burst.forEach((r, i) => bySecond[Math.min(seconds - 1, Math.floor((r.dueAt - firstDue) / 1000))].push(lateness[i]));
+    const bySecond = Array.from({ length: seconds }, () => [] as { dueAt: number; lateness: number; row: (typeof stageRows)[number] | undefined }[]);
+    burst.forEach((r, i) => bySecond[Math.min(seconds - 1, Math.floor((r.dueAt - firstDue) / 1000))].push({ dueAt: r.dueAt, lateness: lateness[i], row: stageOf.get(r.id) }));
     const sentBySecond = new Array<number>(seconds + 30).fill(0);
     for (const at of acceptedTimes) sentBySecond[Math.max(0, Math.min(sentBySecond.length - 1, Math.floor((at - firstDue) / 1000)))]++;
     console.log(
       table(
         ['second of the burst', 'deadlines', 'recorded p50', 'claimed p50', 'mailed p50', 'p99', 'max', 'mails accepted in that second'],
-        bySecond.map((values, k) => {
-          const s = stats(values);
-          const inSecond = burst.filter((r) => Math.min(seconds - 1, Math.floor((r.dueAt - firstDue) / 1000)) === k);
-          const stageIn = (pick: (r: (typeof stageRows)[number]) => number | null) =>
-            stats(inSecond.map((b) => (stageOf.get(b.id) && pick(stageOf.get(b.id)!) !== null ? pick(stageOf.get(b.id)!)! - b.dueAt : Infinity))).p50;
-          return [`+${k} s`, integer(values.length), ms(stageIn((r) => r.fired)), ms(stageIn((r) => r.claimed)), ms(s.p50), ms(s.p99), ms(s.max), integer(sentBySecond[k])];
+        bySecond.map((inSecond, k) => {
+          const mailed = stats(inSecond.map((d) => d.lateness));
+          const stageP50 = (pick: (r: (typeof stageRows)[number]) => number | null) =>
+            stats(inSecond.map(({ row, dueAt }) => (row && pick(row) !== null ? pick(row)! - dueAt : Infinity))).p50;
+          return [`+${k} s`, integer(inSecond.length), ms(stageP50((r) => r.fired)), ms(stageP50((r) => r.claimed)), ms(mailed.p50), ms(mailed.p99), ms(mailed.max), integer(sentBySecond[k])];
         }),
       ),
     );

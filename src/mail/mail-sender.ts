@@ -14,6 +14,13 @@ const BATCH = MAILS_PER_JOB - 1;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** What a mail job did: mails sent, put back for a later attempt, and failed for good. */
+export interface SendOutcome {
+  sent: number;
+  retrying: number;
+  failed: number;
+}
+
 type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody' | 'htmlBody' | 'headers' | 'escalationId' | 'attempts' | 'createdAt'>;
 
 /**
@@ -31,6 +38,8 @@ type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody'
 @Injectable()
 export class MailSender implements OnModuleDestroy {
   private readonly logger = new Logger('MailSender');
+  /** Set when shutdown begins: a job sends what it has claimed and claims no more. */
+  private stopping = false;
 
   constructor(
     private readonly transport: MailTransport,
@@ -39,13 +48,13 @@ export class MailSender implements OnModuleDestroy {
     private readonly config: AppConfig,
   ) {}
 
-  send(mailId: string): Promise<{ sent: number; retrying: number; failed: number }> {
+  send(mailId: string): Promise<SendOutcome> {
     if (!UUID.test(mailId)) return Promise.resolve({ sent: 0, retrying: 0, failed: 0 });
     // The lane first, then the claim: a claim must not age while it waits for a connection.
     return this.transport.withLane(async (lane) => {
       // The lane's own connection claims and records too: mail never queues behind the shared pool.
       const marker = await lane.marker();
-      const outcome = { sent: 0, retrying: 0, failed: 0 };
+      const outcome: SendOutcome = { sent: 0, retrying: 0, failed: 0 };
       const retries = new Map<string, number>();
       // A full claim means more may be due: the job claims again until a claim comes back short, so
       // no due mail is left waiting for a job of its own (or for the reconciler) while lanes are busy
@@ -67,9 +76,7 @@ export class MailSender implements OnModuleDestroy {
     this.stopping = true;
   }
 
-  private stopping = false;
-
-  private async sendAll(lane: MailLane, marker: Client, mails: ClaimedMail[], outcome: { sent: number; retrying: number; failed: number }, retries: Map<string, number>): Promise<void> {
+  private async sendAll(lane: MailLane, marker: Client, mails: ClaimedMail[], outcome: SendOutcome, retries: Map<string, number>): Promise<void> {
     // The batch is shared with the lanes that are idle right now, so a mail claimed last does not
     // wait for all the others on one lane while the rest stand still.
     const helpers = this.transport.takeFree(mails.length - 1);

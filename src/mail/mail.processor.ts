@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { QueueName, type JobPayloads } from '../escalation/queues';
 import { WORKER_LOCKS } from '../escalation/worker-locks';
-import { MailSender } from './mail-sender';
+import { MailSender, type SendOutcome } from './mail-sender';
 import { MAIL_LANES } from './mail-transport';
 
 /** A mail job sends its mail and whatever else is due, on one lane; retries are scheduled in PostgreSQL. */
@@ -15,7 +15,7 @@ export class MailProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job<JobPayloads[QueueName.Mail]>): Promise<{ sent: number; retrying: number; failed: number }> {
+  async process(job: Job<JobPayloads[QueueName.Mail]>): Promise<SendOutcome> {
     return this.sender.send(job.data.mailId);
   }
 

@@ -23,7 +23,8 @@ export function smtpTarget(smtpUrl: string, production: boolean): SmtpTarget {
 }
 
 /** SMTP's end of data: nodemailer's DataStream writes it as its own last chunk; the body is dot-stuffed, so it appears nowhere else. */
-const isEndOfData = (chunk: unknown) => Buffer.isBuffer(chunk) && (chunk.equals(Buffer.from('\r\n.\r\n')) || chunk.equals(Buffer.from('.\r\n')) || chunk.equals(Buffer.from('\n.\r\n')));
+const END_OF_DATA = [Buffer.from('\r\n.\r\n'), Buffer.from('.\r\n'), Buffer.from('\n.\r\n')];
+const isEndOfData = (chunk: unknown) => Buffer.isBuffer(chunk) && END_OF_DATA.some((end) => chunk.equals(end));
 
 /** The DATA command, written last of the pipelined envelope (MAIL FROM, RCPT TO…, DATA) or alone. */
 const isDataCommand = (chunk: unknown) => {
@@ -63,12 +64,13 @@ export class SmtpLane {
       // The message and its end of data leave in one write (the body alone would be one more
       // system call per mail, and a segment the server cannot answer yet): corked from the first
       // byte of content, uncorked — written, synchronously — with the end of data.
-      if (inData && !corked && armed && !isEndOfData(chunk)) {
+      const endOfData = armed && isEndOfData(chunk);
+      if (inData && !corked && armed && !endOfData) {
         this.cork();
         corked = true;
       }
       const accepted = (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-      if (armed && isEndOfData(chunk)) {
+      if (endOfData) {
         armed = false;
         if (corked) {
           corked = false;
