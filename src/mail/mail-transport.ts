@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
+import { Client, type Connection, type Submittable } from 'pg';
+import { serialize } from 'pg-protocol';
 import { AppConfig } from '../common/app-config';
 import { NIL_UUID } from '../common/nil-uuid';
 import { buildMimeMessage, type OutgoingMail } from './mime-message';
@@ -31,7 +32,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
         await client.connect();
         // The "sent" mark prepared, and the outbox's catalog entries loaded, before the first mail:
         // a backend meeting its first mail mid-burst spends its first statements on that instead.
-        await markSent(client, NIL_UUID);
+        await prepareMark(client);
         this.markers.push(client);
         return client;
       };
@@ -78,18 +79,68 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
   }
 }
 
+const MARK_STATEMENT = 'handoff_mark_sent';
+
+/** Parses and plans the "sent" mark on a lane's connection, once, when the connection opens. */
+export function prepareMark(marker: Client): Promise<unknown> {
+  return marker.query({
+    name: MARK_STATEMENT,
+    text: `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status = 'sending'`,
+    values: [NIL_UUID],
+  });
+}
+
 /**
- * Written synchronously to an idle connection in one socket write: the first time Parse, Bind,
- * Execute and Sync, afterwards Bind, Execute and Sync of the statement prepared on that connection
- * (PostgreSQL then neither parses nor plans it). Whatever reaches the kernel, Sync included, is run
+ * The "sent" mark of one mail: Bind, Execute and Sync of the statement `prepareMark` prepared on
+ * the lane's connection, as bytes built before the message's end of data is written. At the commit
+ * point `writeTo` hands them to the idle connection in one socket write, with none of pg's
+ * per-query work in between: the window in which a killed worker repeats a mail (docs/escalation.md)
+ * is the end-of-data write and this one call. Whatever reaches the kernel, Sync included, is run
  * and committed even if this process dies the next instant.
  */
-export function markSent(marker: Client, mailId: string): Promise<unknown> {
-  return marker.query({
-    name: 'handoff_mark_sent',
-    text: `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status = 'sending'`,
-    values: [mailId],
-  });
+export class SentMark implements Submittable {
+  private readonly bytes: Buffer;
+  private error: Error | null = null;
+  private settle!: { resolve: () => void; reject: (error: Error) => void };
+  private written: Promise<void> | null = null;
+
+  constructor(mailId: string) {
+    this.bytes = Buffer.concat([serialize.bind({ statement: MARK_STATEMENT, values: [mailId] }), serialize.execute(), serialize.sync()]);
+  }
+
+  /** Queues the mark on the connection (written at once when it is idle, as a lane's is); resolves when PostgreSQL has committed it. */
+  writeTo(marker: Client): Promise<void> {
+    if (!this.written) {
+      this.written = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+      // Awaited once the SMTP server has answered; a failure arriving before that is not unhandled.
+      this.written.catch(() => undefined);
+      marker.query(this);
+    }
+    return this.written;
+  }
+
+  /** pg: the connection is ours. */
+  submit(connection: Connection): void {
+    connection.stream.write(this.bytes);
+  }
+
+  /** pg: a server error (the statement fails; ReadyForQuery follows) or a lost connection (nothing follows). */
+  handleError(error: Error): void {
+    if (this.error) return;
+    this.error = error;
+    this.settle.reject(error);
+  }
+
+  handleReadyForQuery(): void {
+    if (!this.error) this.settle.resolve();
+  }
+
+  // The other answers pg passes to the query in flight; an UPDATE without RETURNING sends none of them but CommandComplete.
+  handleCommandComplete(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
 }
 
 /** SMTP 5xx is a permanent refusal: retrying will not help. */
