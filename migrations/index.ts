@@ -4,6 +4,7 @@ import { Chains1764200000000 } from './1764200000000-chains';
 import { Reports1764300000000 } from './1764300000000-reports';
 import { LeadTimeIndex1764400000000 } from './1764400000000-lead-time-index';
 import { OutboxEscalationUnchecked1764500000000 } from './1764500000000-outbox-escalation-unchecked';
+import { OutboxClaimedBy1764600000000 } from './1764600000000-outbox-claimed-by';
 
 /** Every migration, oldest first; listed by hand so bundlers and ts-jest need no globbing. */
 export const ALL_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const ALL_MIGRATIONS = [
   Reports1764300000000,
   LeadTimeIndex1764400000000,
   OutboxEscalationUnchecked1764500000000,
+  OutboxClaimedBy1764600000000,
 ];

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { TtlCache } from '../common/ttl-cache';
 import { jsonRows } from '../database/json-rows';
+import { claimAbandoned } from '../mail/claims';
 import { RequestPause } from '../requests/request-pause.entity';
 import { ServiceRequest as RequestRow } from '../requests/request.entity';
 import { OutboxMail } from '../mail/outbox-mail.entity';
@@ -213,14 +214,15 @@ export class EscalationsRepository {
   }
 
   /** Outbox rows to (re)queue: pending ones due before `until`, and claims a dead worker left behind. */
-  unsentMails(after: { at: Date; id: string } | undefined, until: Date, staleBefore: Date, limit: number): Promise<{ id: string; next_attempt_at: Date }[]> {
+  /** Mail due before `until`, and mail whose claim may be taken over (`staleClaimSeconds`: the age limit for a live sender's). */
+  unsentMails(after: { at: Date; id: string } | undefined, until: Date, staleClaimSeconds: number, limit: number): Promise<{ id: string; next_attempt_at: Date }[]> {
     return this.dataSource.query(
-      `SELECT id, next_attempt_at FROM mail_outbox
-        WHERE status IN ('pending', 'sending')
-          AND ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND claimed_at < $2))
-          AND ($3::timestamptz IS NULL OR (next_attempt_at, id) > ($3, $4::uuid))
-        ORDER BY next_attempt_at, id LIMIT $5`,
-      [until, staleBefore, after?.at ?? null, after?.id ?? null, limit],
+      `SELECT m.id, m.next_attempt_at FROM mail_outbox m
+        WHERE m.status IN ('pending', 'sending')
+          AND ((m.status = 'pending' AND m.next_attempt_at <= $1) OR (m.status = 'sending' AND ${claimAbandoned('$2')}))
+          AND ($3::timestamptz IS NULL OR (m.next_attempt_at, m.id) > ($3, $4::uuid))
+        ORDER BY m.next_attempt_at, m.id LIMIT $5`,
+      [until, staleClaimSeconds, after?.at ?? null, after?.id ?? null, limit],
     );
   }
 

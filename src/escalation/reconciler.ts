@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../common/app-config';
 import { MailQueue } from '../mail/mail-queue';
-import { STALE_CLAIM_SECONDS } from '../mail/mail-sender';
+import { STALE_CLAIM_SECONDS } from '../mail/claims';
 import { DeadlineScheduler } from './deadline-scheduler';
 import type { EscalationKind } from './deadline-plan';
 import { EscalationsRepository } from './escalations.repository';
@@ -68,9 +68,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     }
     let mails = 0;
     let afterMail: { at: Date; id: string } | undefined;
-    const staleBefore = new Date(Date.now() - STALE_CLAIM_SECONDS * 1000);
     for (;;) {
-      const rows = await this.escalations.unsentMails(afterMail, horizon, staleBefore, BATCH);
+      const rows = await this.escalations.unsentMails(afterMail, horizon, STALE_CLAIM_SECONDS, BATCH);
       await this.mailQueue.enqueue(
         rows.map((r) => r.id),
         new Map(rows.map((r) => [r.id, r.next_attempt_at.getTime()])),

@@ -2,13 +2,12 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Client } from 'pg';
 import { AppConfig } from '../common/app-config';
 import { EscalationMetrics } from '../escalation/escalation-metrics';
+import { claimAbandoned, SEND_CLAIMED_WITHIN_SECONDS, STALE_CLAIM_SECONDS } from './claims';
 import { MAILS_PER_JOB, MailQueue } from './mail-queue';
 import { isPermanentSmtpRefusal, MailTransport, SentMark, type MailLane } from './mail-transport';
 import type { OutboxMail } from './outbox-mail.entity';
 import { SmtpSendError } from './smtp-lane';
 
-/** A claim older than this belongs to a worker that died mid-send; another may take it over. */
-export const STALE_CLAIM_SECONDS = 20;
 /** Besides its own, a mail job takes this many other due mails (sent on its lane and idle ones). */
 const BATCH = MAILS_PER_JOB - 1;
 
@@ -21,7 +20,7 @@ export interface SendOutcome {
   failed: number;
 }
 
-type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody' | 'htmlBody' | 'headers' | 'escalationId' | 'attempts' | 'createdAt'>;
+type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody' | 'htmlBody' | 'headers' | 'escalationId' | 'attempts' | 'createdAt' | 'claimedBy'>;
 
 /**
  * Sends outbox mail. A job claims its own mail and up to 24 others that are due (pending →
@@ -61,8 +60,9 @@ export class MailSender implements OnModuleDestroy {
       // with jobs that found nothing. The job's own mail is asked for in the first claim only.
       for (let own: string | null = mailId; !this.stopping; own = null) {
         const mails = await this.claim(marker, own);
+        const sendBy = Date.now() + SEND_CLAIMED_WITHIN_SECONDS * 1000;
         const full = mails.length >= MAILS_PER_JOB;
-        await this.sendAll(lane, marker, mails, outcome, retries);
+        await this.sendAll(lane, marker, mails, sendBy, outcome, retries);
         if (!full) break;
       }
       // Each retry gets its own job at its next attempt (the reconciler would find it too).
@@ -76,14 +76,14 @@ export class MailSender implements OnModuleDestroy {
     this.stopping = true;
   }
 
-  private async sendAll(lane: MailLane, marker: Client, mails: ClaimedMail[], outcome: SendOutcome, retries: Map<string, number>): Promise<void> {
+  private async sendAll(lane: MailLane, marker: Client, mails: ClaimedMail[], sendBy: number, outcome: SendOutcome, retries: Map<string, number>): Promise<void> {
     // The batch is shared with the lanes that are idle right now, so a mail claimed last does not
     // wait for all the others on one lane while the rest stand still.
     const helpers = this.transport.takeFree(mails.length - 1);
     const drain = async (on: MailLane, connection: Client | null) => {
       const onMarker = connection ?? (await on.marker());
       for (let mail = mails.shift(); mail; mail = mails.shift()) {
-        const result = await this.sendOne(on, onMarker, mail);
+        const result = Date.now() > sendBy ? await this.putBack(onMarker, mail) : await this.sendOne(on, onMarker, mail);
         if (typeof result === 'number') retries.set(mail.id, result);
         outcome[result === 'sent' ? 'sent' : result === 'failed' ? 'failed' : 'retrying']++;
       }
@@ -104,14 +104,14 @@ export class MailSender implements OnModuleDestroy {
     // that claim's to send. (Waiting for it instead queued the first claims of a burst behind each
     // other, each holding the 24 rows the next one waited for.)
     const { rows } = await marker.query<ClaimedMail>(
-      `UPDATE mail_outbox m SET status = 'sending', claimed_at = now(), attempts = m.attempts + 1
+      `UPDATE mail_outbox m SET status = 'sending', claimed_at = now(), claimed_by = pg_backend_pid(), attempts = m.attempts + 1
         WHERE m.id = ANY (ARRAY(SELECT id FROM mail_outbox
                                  WHERE status = 'pending' AND next_attempt_at <= now() AND id IS DISTINCT FROM $1
                                  ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
                           || ARRAY(SELECT id FROM mail_outbox WHERE id = $1 FOR UPDATE SKIP LOCKED))
-          AND (m.status = 'pending' OR (m.id = $1 AND m.status = 'sending' AND m.claimed_at < now() - make_interval(secs => $2)))
+          AND (m.status = 'pending' OR (m.id = $1 AND m.status = 'sending' AND ${claimAbandoned('$2')}))
         RETURNING m.id, m.recipients, m.subject, m.text_body AS "textBody", m.html_body AS "htmlBody", m.headers,
-                  m.escalation_id AS "escalationId", m.attempts, m.created_at AS "createdAt"`,
+                  m.escalation_id AS "escalationId", m.attempts, m.created_at AS "createdAt", m.claimed_by AS "claimedBy"`,
       [own, STALE_CLAIM_SECONDS, own ? BATCH : MAILS_PER_JOB],
     );
     return rows;
@@ -140,6 +140,19 @@ export class MailSender implements OnModuleDestroy {
       if (marking) await (marking as Promise<void>).catch(() => undefined);
       return this.failed(marker, mail, error instanceof SmtpSendError ? error.smtpError : error);
     }
+  }
+
+  /**
+   * A claim held too long without being sent (a slow SMTP server ahead of it on the lane) is put
+   * back rather than sent late, so that it is never sent while another worker could take it over.
+   * Returns when a job should try it again: now.
+   */
+  private async putBack(marker: Client, mail: ClaimedMail): Promise<number> {
+    await marker.query(`UPDATE mail_outbox SET status = 'pending', claimed_by = NULL, attempts = attempts - 1 WHERE id = $1 AND status = 'sending' AND claimed_by = $2`, [
+      mail.id,
+      mail.claimedBy,
+    ]);
+    return Date.now();
   }
 
   private async failed(marker: Client, mail: ClaimedMail, error: unknown): Promise<'failed' | number> {

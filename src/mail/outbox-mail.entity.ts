@@ -21,6 +21,8 @@ export class OutboxMail {
   @Column({ type: 'integer', default: 0 }) attempts: number;
   @Column({ type: 'text', nullable: true }) lastError: string | null;
   @Column({ type: 'timestamptz', nullable: true }) claimedAt: Date | null;
+  /** The backend (`pg_backend_pid()`) of the lane connection that claimed it; its claim dies with that connection. */
+  @Column({ type: 'integer', nullable: true }) claimedBy: number | null;
   @Column({ type: 'timestamptz', nullable: true }) sentAt: Date | null;
   /** Not before this: retries back off exponentially, capped (MAIL_RETRY_BASE_MS, MAIL_RETRY_MAX_MS). */
   @Column({ type: 'timestamptz', default: () => 'now()' }) nextAttemptAt: Date;

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { DevMailbox } from '../../src/mail/dev-mailbox';
 import { MailSender } from '../../src/mail/mail-sender';
@@ -100,37 +101,61 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
   });
   afterAll(() => app.close());
 
-  it("takes over its own mail from a sender that died mid-send, takes the pending one too, and leaves a live sender's claim alone", async () => {
+  it("takes over a claim whose sender's connection is gone at once, a live sender's only after the age limit", async () => {
     const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'Claimed mail' })).body;
+    // A live sender is a backend that is connected; a dead one, a backend that was and is gone.
+    const alive = new Client({ connectionString: t.database.url });
+    await alive.connect();
+    const gone = new Client({ connectionString: t.database.url });
+    await gone.connect();
+    const livePid = (await alive.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const deadPid = (await gone.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    await gone.end();
+    const exists = async (pid: number) => (await t.dataSource.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [pid])).length > 0;
+    for (let i = 0; i < 50 && (await exists(deadPid)); i++) await new Promise((r) => setTimeout(r, 20));
     let level = 0;
-    const outbox = async (label: string, status: string, claimedAgo: string | null) => {
+    const outbox = async (label: string, status: string, claimedAgo: string | null, claimedBy: number | null) => {
       const [escalation] = await t.dataSource.query(
         `INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at) VALUES ($1, $2, 1, now(), now()) RETURNING id`,
         [request.id, `level-${++level}`],
       );
       const [mail] = await t.dataSource.query(
-        `INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at, status, claimed_at, attempts)
-         VALUES ($1, $2, 'level-1', '["pia@flowers.example"]', $3, 'text', '<p>html</p>', '{}', now(), $4, now() - $5::interval, $6)
+        `INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at, status, claimed_at, claimed_by, attempts)
+         VALUES ($1, $2, 'level-1', '["pia@flowers.example"]', $3, 'text', '<p>html</p>', '{}', now(), $4, now() - $5::interval, $6, $7)
          RETURNING id`,
-        [escalation.id, request.id, `[Handoff] ${label}`, status, claimedAgo ?? '0 s', status === 'sending' ? 1 : 0],
+        [escalation.id, request.id, `[Handoff] ${label}`, status, claimedAgo ?? '0 s', claimedBy, status === 'sending' ? 1 : 0],
       );
       return mail.id as string;
     };
-    const dead = await outbox('claimed by a dead sender', 'sending', '1 minute');
-    const pending = await outbox('pending', 'pending', null);
-    const live = await outbox('claimed by a live sender', 'sending', '1 second');
+    try {
+      const dead = await outbox('claimed a second ago by a sender whose connection is gone', 'sending', '1 second', deadPid);
+      const pending = await outbox('pending', 'pending', null, null);
+      const live = await outbox('claimed just now by a live sender', 'sending', '0 s', livePid);
+      const unknown = await outbox('claimed a minute ago, sender not recorded', 'sending', '1 minute', null);
+      const aged = await outbox('claimed three minutes ago, sender not recorded', 'sending', '3 minutes', null);
+      // The live backend's pid on a claim made before that backend started: the pid was reused.
+      const reused = await outbox('claimed an hour ago by a backend that reused the pid', 'sending', '1 hour', livePid);
 
-    const outcome = await t.app.get(MailSender).send(dead);
+      const outcome = await t.app.get(MailSender).send(dead);
 
-    expect(outcome).toEqual({ sent: 2, retrying: 0, failed: 0 });
-    const statuses = await t.dataSource.query(`SELECT id, status, attempts FROM mail_outbox WHERE id = ANY($1)`, [[dead, pending, live]]);
-    const byId = new Map(statuses.map((r: { id: string; status: string; attempts: number }) => [r.id, r]));
-    expect(byId.get(dead)).toMatchObject({ status: 'sent', attempts: 2 });
-    expect(byId.get(pending)).toMatchObject({ status: 'sent', attempts: 1 });
-    expect(byId.get(live)).toMatchObject({ status: 'sending', attempts: 1 });
-    expect(sink.received.map((m) => m.subject).sort()).toEqual(['[Handoff] claimed by a dead sender', '[Handoff] pending']);
-    // The live sender's mail is not its to take, even when it is the job's own.
-    expect(await t.app.get(MailSender).send(live)).toEqual({ sent: 0, retrying: 0, failed: 0 });
+      expect(outcome).toEqual({ sent: 2, retrying: 0, failed: 0 });
+      const statuses = await t.dataSource.query(`SELECT id, status, attempts FROM mail_outbox WHERE id = ANY($1)`, [[dead, pending, live]]);
+      const byId = new Map(statuses.map((r: { id: string; status: string; attempts: number }) => [r.id, r]));
+      expect(byId.get(dead)).toMatchObject({ status: 'sent', attempts: 2 });
+      expect(byId.get(pending)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(byId.get(live)).toMatchObject({ status: 'sending', attempts: 1 });
+      expect(sink.received.map((m) => m.subject).sort()).toEqual(['[Handoff] claimed a second ago by a sender whose connection is gone', '[Handoff] pending']);
+      // A live sender's mail is not the job's to take, even when it is the job's own; nor, for
+      // STALE_CLAIM_SECONDS, one whose sender is not recorded (a slow SMTP server is no reason).
+      expect(await t.app.get(MailSender).send(live)).toEqual({ sent: 0, retrying: 0, failed: 0 });
+      expect(await t.app.get(MailSender).send(unknown)).toEqual({ sent: 0, retrying: 0, failed: 0 });
+      // Past the age limit the sender is taken for hung; and a reused pid keeps no claim alive.
+      expect(await t.app.get(MailSender).send(aged)).toEqual({ sent: 1, retrying: 0, failed: 0 });
+      expect(await t.app.get(MailSender).send(reused)).toEqual({ sent: 1, retrying: 0, failed: 0 });
+      expect(sink.received).toHaveLength(4);
+    } finally {
+      await alive.end();
+    }
   });
 
   it('keeps claiming while claims come back full, so due mail never waits for a job of its own', async () => {
