@@ -15,6 +15,8 @@
 //   BENCH_GIVE_UP_S            stop waiting for the burst's mails this long after its first deadline (default 120)
 //   BENCH_DATABASE_SERVER_URL  a loopback PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres)
 //   BENCH_REDIS_URL            a loopback Redis (default redis://127.0.0.1:6379)
+//   BENCH_KILL_AFTER_S         SIGKILL the worker this many seconds after the first deadline and start
+//                              another at once (the takeover: its lateness, nothing lost or doubled)
 //   BENCH_WORKER_MAIN          the worker's entry point (default dist/src/main.js), for what-if runs
 //                              against a patched copy of dist/ (node_modules must resolve from it)
 //   BENCH_PROFILE              a directory: CPU-profile the worker and count its SQL statements and
@@ -223,6 +225,8 @@ async function main(): Promise<void> {
   const redisUrl = process.env.BENCH_REDIS_URL || `redis://${LOOPBACK}:6379`;
   requireLoopback(redisUrl, 'Redis');
   const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : null;
+  const killAfterMs = process.env.BENCH_KILL_AFTER_S ? Math.min(60, count('BENCH_KILL_AFTER_S', 0)) * 1000 : null;
+  if (killAfterMs !== null && profileDir) throw new Error('BENCH_KILL_AFTER_S and BENCH_PROFILE do not go together');
   const distDir = resolve(__dirname, '..');
   const startedAt = new Date();
   console.log(
@@ -335,27 +339,23 @@ async function main(): Promise<void> {
     if (profileDir) mkdirSync(profileDir, { recursive: true });
     const workerMain = process.env.BENCH_WORKER_MAIN ? resolve(process.env.BENCH_WORKER_MAIN) : join(distDir, 'src', 'main.js');
     if (process.env.BENCH_WORKER_MAIN) console.log(`  WHAT-IF RUN: the worker is ${workerMain}`);
-    worker = new WorkerChild(
-      workerMain,
-      {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? tmpdir(),
-        TZ: process.env.TZ ?? 'UTC',
-        ROLE: 'worker',
-        NODE_ENV: 'production',
-        JWT_SECRET,
-        DATABASE_URL: database.url,
-        REDIS_URL: redisUrl,
-        SMTP_URL: sink.url,
-        QUEUE_PREFIX: prefix,
-        LOG_LEVEL: 'warn',
-        RECONCILE_INTERVAL_S: String(RECONCILE_INTERVAL_S),
-        MIGRATIONS_RUN: 'true',
-        ...(profileDir ? { BENCH_HOOK_DIR: profileDir } : {}),
-      },
-      hookArgs,
-      Boolean(profileDir),
-    );
+    const workerEnv = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? tmpdir(),
+      TZ: process.env.TZ ?? 'UTC',
+      ROLE: 'worker',
+      NODE_ENV: 'production',
+      JWT_SECRET,
+      DATABASE_URL: database.url,
+      REDIS_URL: redisUrl,
+      SMTP_URL: sink.url,
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      RECONCILE_INTERVAL_S: String(RECONCILE_INTERVAL_S),
+      MIGRATIONS_RUN: 'true',
+      ...(profileDir ? { BENCH_HOOK_DIR: profileDir } : {}),
+    };
+    worker = new WorkerChild(workerMain, workerEnv, hookArgs, Boolean(profileDir));
     const workerPid = worker.pid;
     if (!workerPid) throw new Error('the worker did not start');
     rss = new RssSampler(workerPid, 100);
@@ -416,7 +416,18 @@ async function main(): Promise<void> {
     let seen = 0;
     let lastProgress = 0;
     const giveUpAt = firstDue + giveUpMs;
+    // BENCH_KILL_AFTER_S: the worker dies mid-burst, as a crashed host or an OOM kill would leave it.
+    let takeover: { killedAt: number; upAt: number; pid: number | undefined } | null = null;
     while (received.size < burstCount && Date.now() < giveUpAt && !worker.hasExited && !interruptedBy) {
+      if (killAfterMs !== null && !takeover && Date.now() >= firstDue + killAfterMs) {
+        const killedAt = Date.now();
+        worker.kill();
+        await worker.exit;
+        worker = new WorkerChild(workerMain, workerEnv, [], false);
+        await worker.waitForLine('Handoff worker started', 60_000);
+        takeover = { killedAt, upAt: Date.now(), pid: worker.pid };
+        console.log(`    SIGKILL at +${((killedAt - firstDue) / 1000).toFixed(1)} s; the next worker (pid ${takeover.pid}) was up ${takeover.upAt - killedAt} ms later`);
+      }
       for (; seen < sink.accepted.length; seen++) if (dueOf.has(sink.accepted[seen].requestId)) received.add(sink.accepted[seen].requestId);
       if (Date.now() - lastProgress >= 5000 && Date.now() > firstDue) {
         lastProgress = Date.now();
@@ -429,7 +440,7 @@ async function main(): Promise<void> {
     const cpuSeconds = (Date.now() - cpuFrom) / 1000;
     const own = process.cpuUsage(ownCpu);
     const cpuUsed = {
-      worker: cpu.worker.usedMs([workerPid]),
+      worker: cpu.worker.usedMs(takeover?.pid ? [workerPid, takeover.pid] : [workerPid]),
       postgres: cpu.postgres.usedMs(await database.backendPids()),
       redis: cpu.redis.usedMs(redisPid ? [redisPid] : []),
       bench: (own.user + own.system) / 1000,
@@ -474,9 +485,9 @@ async function main(): Promise<void> {
     const burstDoneMs = missing === 0 ? lastMail - firstDue : Infinity;
 
     // ---- Stages from the database: escalation recorded (fired_at), outbox claimed, outbox marked sent.
-    const stageRows = await database.query<{ request_id: string; fired: number; claimed: number | null; sent: number | null; status: string }>(
+    const stageRows = await database.query<{ request_id: string; fired: number; claimed: number | null; sent: number | null; status: string; attempts: number }>(
       `SELECT e.request_id, (extract(epoch FROM e.fired_at) * 1000)::float8 AS fired, (extract(epoch FROM m.claimed_at) * 1000)::float8 AS claimed,
-              (extract(epoch FROM m.sent_at) * 1000)::float8 AS sent, m.status
+              (extract(epoch FROM m.sent_at) * 1000)::float8 AS sent, m.status, m.attempts
        FROM escalations e JOIN mail_outbox m ON m.escalation_id = e.id`,
     );
     // Over every burst deadline, like the sink's row: a stage not reached by the give-up time counts as never.
@@ -535,6 +546,43 @@ async function main(): Promise<void> {
     );
     console.log('(the scan rows count only the wait for the next scan: sending 10 000 mails after it would add to them)');
     console.log('');
+    if (takeover) {
+      // Which mails the kill touched: due before it (some sent, some claimed or queued by the dead
+      // worker), due while no worker ran, due once the next one was up.
+      const { killedAt, upAt } = takeover;
+      const phaseOf = (dueAt: number) => (dueAt < killedAt ? 0 : dueAt < upAt ? 1 : 2);
+      const byPhase = [[], [], []] as number[][];
+      burst.forEach((r, i) => byPhase[phaseOf(r.dueAt)].push(lateness[i]));
+      const after = sink.accepted.filter((m) => dueOf.has(m.requestId) && m.acceptedAt >= killedAt).length;
+      const row = (label: string, values: number[]) => {
+        if (values.length === 0) return [label, '-', '-', '-', '0'];
+        const x = stats(values);
+        return [label, ms(x.p50), ms(x.p99), ms(x.max), integer(values.length)];
+      };
+      console.log(
+        table(
+          [`takeover: SIGKILL at +${((killedAt - firstDue) / 1000).toFixed(1)} s, next worker up ${upAt - killedAt} ms later`, 'p50', 'p99', 'max', 'deadlines'],
+          [
+            row('due before the kill', byPhase[0]),
+            row('due while no worker ran', byPhase[1]),
+            row('due once the next worker was up', byPhase[2]),
+            row(
+              '  claimed twice (the killed worker had claimed them)',
+              burst.flatMap((r, i) => ((stageOf.get(r.id)?.attempts ?? 0) > 1 ? [lateness[i]] : [])),
+            ),
+            row(
+              '  fired by the killed worker, claimed once, by the next',
+              burst.flatMap((r, i) => {
+                const st = stageOf.get(r.id);
+                return st && st.attempts === 1 && st.fired < killedAt && (st.claimed ?? 0) >= killedAt ? [lateness[i]] : [];
+              }),
+            ),
+          ],
+        ),
+      );
+      console.log(`(${integer(after)} burst mails accepted after the kill; the worker CPU below is the next worker's from its start (the killed one's went with it), the RSS the first worker's)`);
+      console.log('');
+    }
     // Second by second: a lateness that climbs through the window is a backlog (sending slower than
     // deadlines arrive); one that jumps and falls back is a stall.
     const seconds = Math.ceil((lastDue - firstDue + 1) / 1000);

@@ -214,16 +214,30 @@ export class EscalationsRepository {
   }
 
   /** Outbox rows to (re)queue: pending ones due before `until`, and claims a dead worker left behind. */
-  /** Mail due before `until`, and mail whose claim may be taken over (`staleClaimSeconds`: the age limit for a live sender's). */
-  unsentMails(after: { at: Date; id: string } | undefined, until: Date, staleClaimSeconds: number, limit: number): Promise<{ id: string; next_attempt_at: Date }[]> {
+  /** Mail due before `until` (keyset batches). */
+  unsentMails(after: { at: Date; id: string } | undefined, until: Date, limit: number): Promise<{ id: string; next_attempt_at: Date }[]> {
     return this.dataSource.query(
-      `SELECT m.id, m.next_attempt_at FROM mail_outbox m
-        WHERE m.status IN ('pending', 'sending')
-          AND ((m.status = 'pending' AND m.next_attempt_at <= $1) OR (m.status = 'sending' AND ${claimAbandoned('$2')}))
-          AND ($3::timestamptz IS NULL OR (m.next_attempt_at, m.id) > ($3, $4::uuid))
-        ORDER BY m.next_attempt_at, m.id LIMIT $5`,
-      [until, staleClaimSeconds, after?.at ?? null, after?.id ?? null, limit],
+      `SELECT id, next_attempt_at FROM mail_outbox
+        WHERE status = 'pending' AND next_attempt_at <= $1
+          AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2, $3::uuid))
+        ORDER BY next_attempt_at, id LIMIT $4`,
+      [until, after?.at ?? null, after?.id ?? null, limit],
     );
+  }
+
+  /**
+   * Claims abandoned by their sender (claims.ts) go back to `pending`: the oldest due mail, so the
+   * next claim of any running mail job takes them first, even in a burst when every lane is busy
+   * with jobs that claim on and on. `staleClaimSeconds`: the age limit for a live sender's claim.
+   */
+  async releaseAbandonedClaims(staleClaimSeconds: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `UPDATE mail_outbox m SET status = 'pending', claimed_by = NULL
+        WHERE m.status = 'sending' AND ${claimAbandoned('$1')}
+        RETURNING m.id`,
+      [staleClaimSeconds],
+    );
+    return rows.map((r) => r.id);
   }
 
   deadlinesBefore(until: Date, after: { at: Date; id: string } | undefined, limit: number): Promise<{ id: string; clock_version: number; next_deadline_at: Date; next_deadline_kind: string }[]> {

@@ -40,3 +40,8 @@ const KIND_CODE: Record<string, string> = {
 export const deadlineJobId = (d: ScheduledDeadline) =>
   `${d.requestId.replace(/-/g, '')}.${KIND_CODE[d.kind] ?? d.kind.replace('level-', 'l')}.${d.clockVersion}`;
 export const mailJobId = (mailId: string) => `mail_${mailId}`;
+/**
+ * A mail whose claim was abandoned by a dead worker: that worker's job for it may still sit in
+ * Redis as active until BullMQ finds it stalled (5–9 s), and re-adding the same id would be a no-op.
+ */
+export const mailTakeoverJobId = (mailId: string) => `mail_${mailId}_takeover`;

@@ -54,6 +54,24 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async pass(): Promise<{ timers: number; mails: number }> {
     const horizon = new Date(Date.now() + this.config.reconcileIntervalSeconds * 1000 + MARGIN_MS);
+    // Mail first: fired escalations are waiting for it. A dead worker's claims go back to pending,
+    // each with a job of its own id (the dead worker's job for it may sit in Redis as active until
+    // BullMQ finds it stalled). The timers may be thousands (a burst's next 35 s) and come last.
+    const released = await this.escalations.releaseAbandonedClaims(STALE_CLAIM_SECONDS);
+    await this.mailQueue.enqueue(released, undefined, new Set(released));
+    let mails = released.length;
+    let afterMail: { at: Date; id: string } | undefined;
+    for (;;) {
+      const rows = await this.escalations.unsentMails(afterMail, horizon, BATCH);
+      await this.mailQueue.enqueue(
+        rows.map((r) => r.id),
+        new Map(rows.map((r) => [r.id, r.next_attempt_at.getTime()])),
+      );
+      mails += rows.length;
+      if (rows.length < BATCH) break;
+      const last = rows[rows.length - 1];
+      afterMail = { at: last.next_attempt_at, id: last.id };
+    }
     let timers = 0;
     let after: { at: Date; id: string } | undefined;
     for (;;) {
@@ -65,19 +83,6 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       if (rows.length < BATCH) break;
       const last = rows[rows.length - 1];
       after = { at: last.next_deadline_at, id: last.id };
-    }
-    let mails = 0;
-    let afterMail: { at: Date; id: string } | undefined;
-    for (;;) {
-      const rows = await this.escalations.unsentMails(afterMail, horizon, STALE_CLAIM_SECONDS, BATCH);
-      await this.mailQueue.enqueue(
-        rows.map((r) => r.id),
-        new Map(rows.map((r) => [r.id, r.next_attempt_at.getTime()])),
-      );
-      mails += rows.length;
-      if (rows.length < BATCH) break;
-      const last = rows[rows.length - 1];
-      afterMail = { at: last.next_attempt_at, id: last.id };
     }
     return { timers, mails };
   }

@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { JOB_NAME, mailJobId, QueueName, type JobPayloads } from '../escalation/queues';
+import { JOB_NAME, mailJobId, mailTakeoverJobId, QueueName, type JobPayloads } from '../escalation/queues';
 
 /** A mail job claims up to this many mails at once: its own and others that are due (MailSender). */
 export const MAILS_PER_JOB = 25;
@@ -22,8 +22,8 @@ export class MailQueue {
     return this.enqueue(mailIds.filter((_, i) => i % MAILS_PER_JOB === 0));
   }
 
-  /** `notBefore`: a retry's next attempt; the job waits for it. */
-  async enqueue(mailIds: readonly string[], notBefore?: ReadonlyMap<string, number>): Promise<void> {
+  /** `notBefore`: a retry's next attempt; the job waits for it. `takeover`: mails whose claim a dead worker abandoned. */
+  async enqueue(mailIds: readonly string[], notBefore?: ReadonlyMap<string, number>, takeover?: ReadonlySet<string>): Promise<void> {
     if (mailIds.length === 0) return;
     const now = Date.now();
     try {
@@ -32,7 +32,7 @@ export class MailQueue {
           name: JOB_NAME[QueueName.Mail],
           data: { mailId },
           // Retries are PostgreSQL's (next_attempt_at), not BullMQ's: a job sends, or leaves the row for a later one.
-          opts: { jobId: mailJobId(mailId), delay: Math.max(0, (notBefore?.get(mailId) ?? now) - now) },
+          opts: { jobId: takeover?.has(mailId) ? mailTakeoverJobId(mailId) : mailJobId(mailId), delay: Math.max(0, (notBefore?.get(mailId) ?? now) - now) },
         })),
       );
     } catch (error) {

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { DevMailbox } from '../../src/mail/dev-mailbox';
+import { Reconciler } from '../../src/escalation/reconciler';
 import { MailSender } from '../../src/mail/mail-sender';
 import { MAILS_PER_JOB } from '../../src/mail/mail-queue';
 import { createFastService } from '../support/fast-sla';
@@ -153,6 +154,15 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
       expect(await t.app.get(MailSender).send(aged)).toEqual({ sent: 1, retrying: 0, failed: 0 });
       expect(await t.app.get(MailSender).send(reused)).toEqual({ sent: 1, retrying: 0, failed: 0 });
       expect(sink.received).toHaveLength(4);
+
+      // A reconciler pass (at worker start and every RECONCILE_INTERVAL_S) puts a dead sender's
+      // claims back to pending, where any running job's next claim takes them first; a live one's stays.
+      const deadAgain = await outbox('claimed by a sender that died, found by the reconciler', 'sending', '1 second', deadPid);
+      await t.app.get(Reconciler).runOnce();
+      await sink.waitFor(() => sink.received.length >= 5, 20000, 'the released mail');
+      const after = await t.dataSource.query(`SELECT id, status FROM mail_outbox WHERE id = ANY($1)`, [[deadAgain, live]]);
+      expect(Object.fromEntries(after.map((r: { id: string; status: string }) => [r.id, r.status]))).toEqual({ [deadAgain]: 'sent', [live]: 'sending' });
+      expect(sink.received.at(-1)!.subject).toBe('[Handoff] claimed by a sender that died, found by the reconciler');
     } finally {
       await alive.end();
     }
