@@ -213,8 +213,7 @@ export class EscalationsRepository {
     return this.opsAddresses();
   }
 
-  /** Outbox rows to (re)queue: pending ones due before `until`, and claims a dead worker left behind. */
-  /** Mail due before `until` (keyset batches). */
+  /** Outbox rows to (re)queue: pending ones due before `until` (keyset batches). */
   unsentMails(after: { at: Date; id: string } | undefined, until: Date, limit: number): Promise<{ id: string; next_attempt_at: Date }[]> {
     return this.dataSource.query(
       `SELECT id, next_attempt_at FROM mail_outbox

@@ -57,17 +57,18 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     // Mail first: fired escalations are waiting for it. A dead worker's claims go back to pending,
     // each with a job of its own id (the dead worker's job for it may sit in Redis as active until
     // BullMQ finds it stalled). The timers may be thousands (a burst's next 35 s) and come last.
-    const released = await this.escalations.releaseAbandonedClaims(STALE_CLAIM_SECONDS);
-    await this.mailQueue.enqueue(released, undefined, new Set(released));
-    let mails = released.length;
+    const released = new Set(await this.escalations.releaseAbandonedClaims(STALE_CLAIM_SECONDS));
+    await this.mailQueue.enqueue([...released], undefined, released);
+    let mails = released.size;
     let afterMail: { at: Date; id: string } | undefined;
     for (;;) {
       const rows = await this.escalations.unsentMails(afterMail, horizon, BATCH);
+      const queued = rows.filter((r) => !released.has(r.id));
       await this.mailQueue.enqueue(
-        rows.map((r) => r.id),
-        new Map(rows.map((r) => [r.id, r.next_attempt_at.getTime()])),
+        queued.map((r) => r.id),
+        new Map(queued.map((r) => [r.id, r.next_attempt_at.getTime()])),
       );
-      mails += rows.length;
+      mails += queued.length;
       if (rows.length < BATCH) break;
       const last = rows[rows.length - 1];
       afterMail = { at: last.next_attempt_at, id: last.id };
