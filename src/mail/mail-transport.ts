@@ -82,7 +82,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
 const MARK_STATEMENT = 'handoff_mark_sent';
 
 /** Parses and plans the "sent" mark on a lane's connection, once, when the connection opens. */
-export function prepareMark(marker: Client): Promise<unknown> {
+function prepareMark(marker: Client): Promise<unknown> {
   return marker.query({
     name: MARK_STATEMENT,
     text: `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status = 'sending'`,
