@@ -26,6 +26,8 @@ import { ReportsModule } from './reports/reports.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { RequestsModule } from './requests/requests.module';
 
+const QUIET_PATHS = new Set(['/health', '/metrics']);
+
 export interface AppOptions {
   /** Replace the wall clock (tests, the demo). */
   clock?: Clock;
@@ -47,8 +49,12 @@ export class AppModule {
             genReqId: (req: IncomingMessage) => req.id ?? randomUUID(),
             // Passwords and tokens never reach a log line.
             redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.passwordHash'], censor: '[redacted]' },
-            autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' || req.url === '/metrics' },
-            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
+            // Fastify's middleware layer rewrites `url` while it runs; `originalUrl` is the path as asked.
+            autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => QUIET_PATHS.has(req.originalUrl ?? req.url ?? '') },
+            serializers: {
+              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+            },
           },
           forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
         }),

@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import { AppConfig, ConfigurationError, loadDotEnvIfPresent } from './common/app-config';
 import { StartupError } from './database/connection-errors';
 import type { AppOptions } from './app.module';
-import { createHttpApp, createWorkerContext, prepareInfrastructure } from './bootstrap';
+import { ALL_INTERFACES, createHttpApp, createWorkerContext, prepareInfrastructure } from './bootstrap';
 
 /** Start-up problems print one line naming the cause and the fix, never a stack trace. */
 export async function start(config: AppConfig, options: AppOptions = {}): Promise<void> {
   await prepareInfrastructure(config);
   if (config.runsApi) {
     const app = await createHttpApp(config, options);
-    await app.listen(config.port);
+    await app.listen(config.port, ALL_INTERFACES);
     console.log(`Handoff (${config.role}) listening on http://localhost:${config.port} — API /api/v1, docs /docs, health /health`);
   } else {
     // The BullMQ workers keep the process alive; SIGTERM closes them after the jobs in flight.

@@ -1,39 +1,87 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { ErrorBody } from './error-shape';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_JSON_DEPTH = 32;
+export const MAX_BODY_BYTES = 256 * 1024;
 
-type WithId = Request & { id?: string };
-
-/** First middleware of all: every answer, even one refused before routing, carries a request id. */
-export function assignRequestId(req: WithId, res: Response, next: NextFunction): void {
-  const given = req.headers['x-request-id'];
-  req.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  res.setHeader('X-Request-Id', req.id);
-  next();
+/**
+ * Fastify's `genReqId`: the caller's X-Request-Id when it is a sane token, else a new UUID. Kept on
+ * the raw request too, where the request log (pino-http) reads it.
+ */
+export function requestIdOf(raw: IncomingMessage): string {
+  const given = raw.headers['x-request-id'];
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  (raw as IncomingMessage & { id?: string }).id = id;
+  return id;
 }
 
-function answer(req: WithId, res: Response, statusCode: number, error: string, message: string, details?: ErrorBody['details']): void {
-  const body: ErrorBody = { statusCode, error, message, ...(details ? { details } : {}), requestId: req.id };
-  res.status(statusCode).json(body);
+/** Fastify's `frameworkErrors`: a URL the router cannot decode (`%ZZ`), in the one error shape. */
+export function answerFrameworkError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+  const body: ErrorBody = { statusCode: 400, error: 'Bad Request', message: 'The URL is malformed (a bad %-escape or character)', requestId: request.id };
+  void reply.status(400).header('X-Request-Id', request.id).send(body);
 }
 
 /**
- * Body-parser failures in the one error shape, without echoing the body back
- * (JSON.parse's message quotes it).
+ * Fastify's `clientErrorHandler`: bytes Node's HTTP parser refuses (control characters in a header,
+ * a header too large) never reach a route; they still get the one error shape and a request id.
  */
-export function bodyParserErrors(err: unknown, req: WithId, res: Response, next: NextFunction): void {
-  const e = err as { type?: string; status?: number; statusCode?: number };
-  const status = e?.status ?? e?.statusCode;
-  if (!e?.type || typeof status !== 'number') return next(err);
-  if (e.type === 'entity.parse.failed') return answer(req, res, 400, 'Bad Request', 'Malformed JSON in request body');
-  if (e.type === 'entity.too.large') return answer(req, res, 413, 'Payload Too Large', 'Request body is too large (256 kB at most)');
-  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-    return answer(req, res, 415, 'Unsupported Media Type', 'Send JSON in UTF-8, without Content-Encoding');
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [statusCode, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+  const requestId = randomUUID();
+  const body = JSON.stringify({ statusCode, error: reason, message: 'The request is not valid HTTP (a forbidden character, or headers too large)', requestId } satisfies ErrorBody);
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Every answer carries its request id, even one refused before routing. Bodies are JSON only
+ * (anything else answers 415), and a parsed body is checked for what validation cannot handle
+ * before any handler sees it. Refusals reach HttpExceptionFilter, which answers them in the one
+ * error shape. Register before Nest's init, with Nest's own body parsers off (`bodyParser: false`).
+ */
+export function installEdgeGuards(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('X-Request-Id', request.id);
+    done();
+  });
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
+  fastify.addHook('preValidation', refuseHostileJson);
+}
+
+/**
+ * Strict JSON in UTF-8: an object or an array at the top (a bare `null`, number or string is refused,
+ * as Express's body parser did), an empty body read as `{}`. Compressed bodies and other charsets
+ * are refused rather than read wrongly.
+ */
+function parseJsonBody(request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void): void {
+  const encoding = request.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return done(new UnsupportedMediaTypeException());
   }
-  return answer(req, res, status >= 400 && status < 500 ? status : 400, 'Bad Request', 'The request body could not be read');
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    return done(new UnsupportedMediaTypeException());
+  }
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (text.trim() === '') return done(null, {});
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // JSON.parse's own message would quote the body back.
+    return done(new BadRequestException('Malformed JSON in request body'));
+  }
+  if (parsed === null || typeof parsed !== 'object') return done(new BadRequestException('Malformed JSON in request body: the top level must be an object'));
+  done(null, parsed);
 }
 
 /**
@@ -42,10 +90,11 @@ export function bodyParserErrors(err: unknown, req: WithId, res: Response, next:
  * drops them silently, so they would slip past the unknown-field check), and NUL characters,
  * which PostgreSQL cannot store in text.
  */
-export function refuseHostileJson(req: WithId, res: Response, next: NextFunction): void {
-  const problem = hostility(req.body);
-  if (!problem) return next();
-  answer(req, res, 400, 'Bad Request', `${problem.field}: ${problem.message}`, [problem]);
+function refuseHostileJson(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const problem = hostility(request.body);
+  if (!problem) return done();
+  const body: ErrorBody = { statusCode: 400, error: 'Bad Request', message: `${problem.field}: ${problem.message}`, details: [problem], requestId: request.id };
+  void reply.status(400).send(body);
 }
 
 function hostility(body: unknown): { field: string; message: string } | null {

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { DomainError, DomainErrorCode } from './domain-error';
 import { ErrorBody } from './error-shape';
@@ -39,15 +39,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
-    const request = http.getRequest<Request & { id?: string }>();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest | undefined>();
     const body = this.toBody(exception);
     body.requestId = typeof request?.id === 'string' ? request.id : undefined;
     if (body.statusCode >= 500) {
       this.logger.error({ err: exception, requestId: body.requestId }, 'unhandled error');
     }
-    if (response.headersSent) return;
-    response.status(body.statusCode).json(body);
+    if (reply.sent) return;
+    void reply.status(body.statusCode).send(body);
   }
 
   private toBody(exception: unknown): ErrorBody {
@@ -69,19 +69,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
         else if (typeof a.message === 'string') message = a.message;
         details = a.details;
       }
+      // Fastify's refusals of a body (too large, not JSON), which Nest hands over as HttpExceptions, in our words.
+      if (statusCode === 413) message = 'Request body is too large (256 kB at most)';
+      if (statusCode === 415) message = 'Send JSON in UTF-8 (Content-Type: application/json), without Content-Encoding';
       return { statusCode, error: REASON[statusCode] ?? 'Error', message, details };
-    }
-    // Errors raised by Express body parsing (malformed JSON, too large, bad charset).
-    const parserError = exception as { status?: number; statusCode?: number; type?: string; message?: string };
-    const parserStatus = parserError?.status ?? parserError?.statusCode;
-    if (typeof parserStatus === 'number' && parserStatus >= 400 && parserStatus < 500) {
-      const message =
-        parserError.type === 'entity.parse.failed'
-          ? 'Malformed JSON in request body'
-          : parserError.type === 'entity.too.large'
-            ? 'Request body is too large'
-            : (parserError.message ?? 'Bad request');
-      return { statusCode: parserStatus, error: REASON[parserStatus] ?? 'Error', message };
     }
     if (exception instanceof QueryFailedError) {
       // Input that slipped past validation into PostgreSQL is still the caller's fault.

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Controller, Get, Header, Param, Res, StreamableFile } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { notFound } from '../common/domain-error';
 import { Public } from '../identity/auth.decorators';
 import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_SCRIPT } from './dashboard-page';
@@ -31,15 +31,15 @@ export class DashboardController {
   }
 
   @Get('assets/:asset')
-  asset(@Param('asset') asset: string, @Res({ passthrough: true }) response: Response): StreamableFile | string {
-    response.setHeader('Cache-Control', 'public, max-age=300');
+  asset(@Param('asset') asset: string, @Res({ passthrough: true }) response: FastifyReply): StreamableFile | string {
+    void response.header('Cache-Control', 'public, max-age=300');
     if (asset === 'chart.umd.min.js') {
-      response.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+      void response.header('Content-Type', 'text/javascript; charset=utf-8');
       return new StreamableFile(createReadStream(CHART_JS));
     }
     const text = Object.hasOwn(TEXT_ASSETS, asset) ? TEXT_ASSETS[asset] : undefined;
     if (!text) throw notFound('Dashboard asset');
-    response.setHeader('Content-Type', text.type);
+    void response.header('Content-Type', text.type);
     return text.body;
   }
 }

@@ -1,6 +1,6 @@
-import { Controller, Get, Header, Injectable, NestMiddleware } from '@nestjs/common';
+import { Controller, Get, Header, Injectable } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { Public } from '../identity/auth.decorators';
 
@@ -21,19 +21,13 @@ export class MetricsRegistry {
   }
 }
 
-@Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
-  constructor(private readonly metrics: MetricsRegistry) {}
-
-  use(req: Request, res: Response, next: NextFunction): void {
-    const stop = this.metrics.httpDuration.startTimer();
-    res.on('finish', () => {
-      // The route pattern, never the raw URL, so ids do not explode the label set.
-      const route = req.route?.path ? `${req.baseUrl ?? ''}${req.route.path as string}` : 'unmatched';
-      stop({ method: req.method, route, status: String(res.statusCode) });
-    });
-    next();
-  }
+/** Every answer into the latency histogram, labelled by route pattern (never the raw URL, so ids do not explode the label set). */
+export function instrumentHttp(fastify: FastifyInstance, metrics: MetricsRegistry): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
 }
 
 @ApiExcludeController()

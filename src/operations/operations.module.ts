@@ -1,9 +1,10 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController, RedisHealthIndicator } from './health.controller';
-import { HttpMetricsMiddleware, MetricsController, MetricsRegistry } from './metrics';
+import { MetricsController, MetricsRegistry } from './metrics';
 import { RedisClient } from './redis-client';
 
+/** Health, metrics and Redis for everything else; the HTTP latency hook is installed by createHttpApp (instrumentHttp). */
 @Global()
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
@@ -11,8 +12,4 @@ import { RedisClient } from './redis-client';
   providers: [RedisClient, RedisHealthIndicator, MetricsRegistry],
   exports: [RedisClient, MetricsRegistry],
 })
-export class OperationsModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*splat');
-  }
-}
+export class OperationsModule {}

@@ -1,6 +1,7 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import accepts from 'accepts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiSignedIn } from '../common/api-docs';
 import type { Actor } from '../identity/actor';
 import { CurrentActor, Roles } from '../identity/auth.decorators';
@@ -22,14 +23,14 @@ import { RootCauseService } from './root-cause.service';
 import { SlaReportService } from './sla-report.service';
 
 /** `format=csv` wins; otherwise the Accept header decides, JSON when it does not prefer CSV. */
-function wantsCsv(format: string | undefined, request: Request): boolean {
+function wantsCsv(format: string | undefined, request: FastifyRequest): boolean {
   if (format) return format === 'csv';
-  return request.accepts(['application/json', 'text/csv']) === 'text/csv';
+  return accepts(request.raw).type(['application/json', 'text/csv']) === 'text/csv';
 }
 
-function sendAs(response: Response, name: string, csv: string): string {
-  response.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  response.setHeader('Content-Disposition', `attachment; filename="${name}.csv"`);
+function sendAs(response: FastifyReply, name: string, csv: string): string {
+  void response.header('Content-Type', 'text/csv; charset=utf-8');
+  void response.header('Content-Disposition', `attachment; filename="${name}.csv"`);
   return csv;
 }
 
@@ -52,10 +53,10 @@ export class ReportsController {
   async slaReport(
     @CurrentActor() actor: Actor,
     @Query() query: SlaReportQuery,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<SlaReportView | string> {
-    response.vary('Accept');
+    void response.header('Vary', 'Accept');
     const report = await this.sla.report(actor, query);
     if (!wantsCsv(query.format, request)) return report;
     return sendAs(response, `sla-${report.groupBy}-${day(report.from)}-${day(report.to)}`, slaReportCsv(report));
@@ -67,10 +68,10 @@ export class ReportsController {
   async slaTrend(
     @CurrentActor() actor: Actor,
     @Query() query: SlaTrendQuery,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<SlaTrendView | string> {
-    response.vary('Accept');
+    void response.header('Vary', 'Accept');
     const trend = await this.sla.trend(actor, query);
     if (!wantsCsv(query.format, request)) return trend;
     return sendAs(response, `sla-trend-${trend.groupBy}-${trend.interval}-${day(trend.from)}-${day(trend.to)}`, slaTrendCsv(trend));
@@ -82,10 +83,10 @@ export class ReportsController {
   async rootCauseReport(
     @CurrentActor() actor: Actor,
     @Query() query: RootCauseQuery,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<RootCauseView | string> {
-    response.vary('Accept');
+    void response.header('Vary', 'Accept');
     const report = await this.rootCause.report(actor, query);
     if (!wantsCsv(query.format, request)) return report;
     return sendAs(response, `root-cause-${day(report.from)}-${day(report.to)}`, rootCauseCsv(report));

@@ -9,7 +9,7 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
 import { invalid } from '../common/domain-error';
@@ -116,10 +116,10 @@ export class RequestsController {
     @CurrentActor() actor: Actor,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: DependencyDto,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<DependencyView> {
     const { link, created } = await this.dependencies.add(actor, id, body.dependsOnId);
-    response.status(created ? 201 : 200);
+    void response.status(created ? 201 : 200);
     return link;
   }
 

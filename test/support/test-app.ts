@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type TestAgent from 'supertest/lib/agent';
@@ -15,7 +15,7 @@ import { SmtpSink } from './smtp-sink';
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
 export interface TestApp {
-  app: INestApplication;
+  app: NestFastifyApplication;
   http: TestAgent;
   dataSource: DataSource;
   database: TestDatabase;
@@ -50,6 +50,7 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
   const clock = new ManualClock(new Date(options.now ?? '2026-12-01T09:00:00Z'));
   const app = await createHttpApp(config, { clock: (options.realTime ?? options.worker) ? new Clock() : clock, devMailbox: options.devMailbox });
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
   return {
     app,
