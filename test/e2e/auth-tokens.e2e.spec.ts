@@ -121,6 +121,18 @@ describe('auth: logging in and bearer tokens', () => {
       expect(res.body.id).toBe(shop.users.clerk.id);
     });
 
+    it('refuses a token it accepted before once the token has expired (a checked signature is not trusted past exp)', async () => {
+      const expiresAt = Math.floor(Date.now() / 1000) + 2;
+      const token = signToken({ sub: shop.users.clerk.id, role: 'employee', exp: expiresAt });
+      const before = await me(`Bearer ${token}`);
+      expect(before.status).toBe(200);
+      expect((await me(`Bearer ${token}`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, expiresAt * 1000 - Date.now() + 50));
+      const after = await me(`Bearer ${token}`);
+      expectError(after, 401);
+      expect(after.body.id).toBeUndefined();
+    });
+
     const refusals: [string, () => string | undefined][] = [
       ['no Authorization header', () => undefined],
       ['an empty Authorization header', () => ''],
