@@ -33,6 +33,8 @@ export async function createHttpApp(config: AppConfig, options: AppOptions = {})
   const adapter = new FastifyAdapter({
     bodyLimit: MAX_BODY_BYTES,
     trustProxy: false,
+    // Node's own limit for a whole request (Fastify's default is none): a slow client cannot hold a socket for ever.
+    requestTimeout: 300_000,
     // Express's habits, which clients of the API may rely on: `/requests/` is `/requests`.
     // A parameter is never cut short (Fastify's default 100 characters would answer 414 for a long bad id).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
