@@ -63,12 +63,10 @@ export function installEdgeGuards(fastify: FastifyInstance): void {
  * are refused rather than read wrongly.
  */
 function parseJsonBody(request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void): void {
-  const encoding = request.headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    return done(new UnsupportedMediaTypeException());
-  }
+  const encoding = request.headers['content-encoding']?.trim().toLowerCase();
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+  // HttpExceptionFilter words the 415.
+  if ((encoding !== undefined && encoding !== 'identity') || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
     return done(new UnsupportedMediaTypeException());
   }
   const text = typeof body === 'string' ? body : body.toString('utf8');
