@@ -1,6 +1,7 @@
 // POST /api/v1/requests through Handoff against a bare Node http + pg server doing one INSERT per
-// request, both driven by autocannon with the same settings, one after the other, on one fresh
-// database. Targets: Handoff reaches at least half the bare throughput, p99 <= 80 ms, no non-2xx.
+// request, both driven by autocannon with the same settings, on one fresh database: both servers run
+// side by side, each is warmed up, then measured in alternating slices (A B B A …), so that the two
+// meet the same machine. Targets: Handoff reaches at least half the bare throughput, p99 <= 80 ms, no non-2xx.
 //
 // Environment (all optional):
 //   BENCH_SECONDS              measured seconds per server (default 10)
@@ -38,6 +39,8 @@ const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 80;
 const READY_TIMEOUT_MS = 60_000;
 const REQUEST_TIMEOUT_S = 10;
+/** The measured seconds of each server, in this many alternating autocannon runs. */
+const SLICES = 5;
 const PATH = '/api/v1/requests';
 const CLERK_EMAIL = 'clara.clerk@flowers.example';
 const JWT_SECRET = 'bench-only-secret-0123456789abcdef0123456789abcdef';
@@ -84,54 +87,107 @@ async function backendPids(database: ThrowAwayDatabase): Promise<number[]> {
   return rows.map((r) => r.pid);
 }
 
-/** Warm-up, then the measured run, with the same autocannon settings for every server. */
-async function drive(
-  label: string,
-  baseUrl: string,
-  headers: Record<string, string>,
-  body: string,
-  seconds: number,
-  warmup: number,
-  watched: Watched,
-): Promise<Measured> {
-  const acceptedIds = new Set<string>();
-  const onResponse = (status: number, text: string | Buffer) => {
-    if (status < 200 || status >= 300) return;
-    const match = UUID.exec(typeof text === 'string' ? text : text.toString('utf8'));
-    if (match) acceptedIds.add(match[1]);
-  };
-  const options = (duration: number) => ({
-    url: `${baseUrl}${PATH}`,
-    connections: CONNECTIONS,
-    pipelining: 1,
-    timeout: REQUEST_TIMEOUT_S,
-    duration,
-    requests: [{ method: 'POST', path: PATH, headers, body, onResponse }],
-  });
-  console.log(`  ${label}: warm-up ${warmup} s ...`);
-  const warm = await runAutocannon(options(warmup));
-  console.log(`  ${label}: measuring ${seconds} s ...`);
-  const serverPids = watched.serverPid ? [watched.serverPid] : [];
-  const serverCpu = new CpuMeter(serverPids);
-  const postgresCpu = new CpuMeter(await backendPids(watched.database));
-  const ownCpu = process.cpuUsage();
-  const result = await runAutocannon(options(seconds));
-  const ownUsed = process.cpuUsage(ownCpu);
-  const serverMs = serverCpu.usedMs(serverPids);
-  const postgresMs = postgresCpu.usedMs(await backendPids(watched.database));
-  const answered = Math.max(1, result.requests.total);
-  return {
-    label,
-    result,
-    cpu: {
-      server: serverMs === null ? null : serverMs / answered,
-      postgres: postgresMs === null ? null : postgresMs / answered,
-      loadGenerator: (ownUsed.user + ownUsed.system) / 1000 / answered,
-    },
-    acceptedIds,
-    accepted2xx: warm['2xx'] + result['2xx'],
-    unanswered: warm.requests.sent - warm.requests.total + (result.requests.sent - result.requests.total),
-  };
+/** Per slice of the measured run: what autocannon saw and the CPU the server and PostgreSQL used. */
+interface Slice {
+  result: AutocannonResult;
+  serverMs: number | null;
+  postgresMs: number | null;
+  ownMs: number;
+}
+
+/**
+ * One server under autocannon, with the same settings for every server: warm-ups and measured slices
+ * are separate autocannon runs, so two servers can be measured in alternating slices and meet the
+ * same machine. Ids from every 2xx answer are kept, for the check that nothing accepted is lost.
+ */
+class Driven {
+  private readonly acceptedIds = new Set<string>();
+  private readonly slices: Slice[] = [];
+  private accepted2xx = 0;
+  private unanswered = 0;
+
+  constructor(
+    readonly label: string,
+    private readonly baseUrl: string,
+    private readonly headers: Record<string, string>,
+    private readonly body: string,
+    private readonly watched: Watched,
+  ) {}
+
+  /** A run whose figures are not used (warm-up, or under the profiler); its answers still count for the storage check. */
+  async unmeasured(seconds: number): Promise<AutocannonResult> {
+    const result = await runAutocannon(this.options(seconds));
+    this.count(result);
+    return result;
+  }
+
+  async slice(seconds: number): Promise<Slice> {
+    const serverPids = this.watched.serverPid ? [this.watched.serverPid] : [];
+    const serverCpu = new CpuMeter(serverPids);
+    const postgresCpu = new CpuMeter(await backendPids(this.watched.database));
+    const ownCpu = process.cpuUsage();
+    const result = await runAutocannon(this.options(seconds));
+    const ownUsed = process.cpuUsage(ownCpu);
+    const slice = {
+      result,
+      serverMs: serverCpu.usedMs(serverPids),
+      postgresMs: postgresCpu.usedMs(await backendPids(this.watched.database)),
+      ownMs: (ownUsed.user + ownUsed.system) / 1000,
+    };
+    this.count(result);
+    this.slices.push(slice);
+    return slice;
+  }
+
+  /** The slices as one run: requests/s over their summed time, p50 the median slice's, p99 the worst slice's. */
+  measured(): Measured {
+    const results = this.slices.map((s) => s.result);
+    const sum = (pick: (r: AutocannonResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+    const answered = Math.max(1, sum((r) => r.requests.total));
+    const cpuSum = (pick: (s: Slice) => number | null) =>
+      this.slices.some((s) => pick(s) === null) ? null : this.slices.reduce((total, s) => total + pick(s)!, 0) / answered;
+    const p50s = results.map((r) => r.latency.p50).sort((a, b) => a - b);
+    const merged: AutocannonResult = {
+      ...results[0],
+      latency: { ...results[0].latency, p50: p50s[Math.floor(p50s.length / 2)], p99: Math.max(...results.map((r) => r.latency.p99)) },
+      requests: { ...results[0].requests, average: sum((r) => r.requests.total) / sum((r) => r.duration), total: sum((r) => r.requests.total), sent: sum((r) => r.requests.sent) },
+      duration: sum((r) => r.duration),
+      errors: sum((r) => r.errors),
+      timeouts: sum((r) => r.timeouts),
+      non2xx: sum((r) => r.non2xx),
+      '2xx': sum((r) => r['2xx']),
+    };
+    return {
+      label: this.label,
+      result: merged,
+      cpu: { server: cpuSum((s) => s.serverMs), postgres: cpuSum((s) => s.postgresMs), loadGenerator: this.slices.reduce((t, s) => t + s.ownMs, 0) / answered },
+      acceptedIds: this.acceptedIds,
+      accepted2xx: this.accepted2xx,
+      unanswered: this.unanswered,
+    };
+  }
+
+  private count(result: AutocannonResult): void {
+    this.accepted2xx += result['2xx'];
+    // Autocannon drops the answers still in flight when its time runs out; the server may have stored those.
+    this.unanswered += result.requests.sent - result.requests.total;
+  }
+
+  private options(duration: number) {
+    const onResponse = (status: number, text: string | Buffer) => {
+      if (status < 200 || status >= 300) return;
+      const match = UUID.exec(typeof text === 'string' ? text : text.toString('utf8'));
+      if (match) this.acceptedIds.add(match[1]);
+    };
+    return {
+      url: `${this.baseUrl}${PATH}`,
+      connections: CONNECTIONS,
+      pipelining: 1,
+      timeout: REQUEST_TIMEOUT_S,
+      duration,
+      requests: [{ method: 'POST', path: PATH, headers: this.headers, body: this.body, onResponse }],
+    };
+  }
 }
 
 async function login(baseUrl: string): Promise<string> {
@@ -157,8 +213,8 @@ async function main(): Promise<void> {
   const distDir = resolve(__dirname, '..');
   console.log(
     `node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${new Date().toISOString()}\n` +
-      `autocannon: ${CONNECTIONS} connections, pipelining 1, warm-up ${warmup} s + measured ${seconds} s per server, ` +
-      `POST ${PATH}; pools of ${POOL_SIZE} connections`,
+      `autocannon: ${CONNECTIONS} connections, pipelining 1, warm-up ${warmup} s + measured ${seconds} s per server ` +
+      `in ${SLICES} alternating slices, POST ${PATH}; pools of ${POOL_SIZE} connections`,
   );
 
   const database = new ThrowAwayDatabase(serverUrl, 'handoff_bench_api');
@@ -209,24 +265,8 @@ async function main(): Promise<void> {
     await app.waitUntilReady(`${appUrl}/health`, READY_TIMEOUT_MS);
     const token = await login(appUrl);
     const appHeaders = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const handoff = await drive('Handoff', appUrl, appHeaders, body, seconds, warmup, { serverPid: app.pid, database }).catch(async (error) => {
-      throw new Error(`${(error as Error).message}\n${app.tail()}`);
-    });
-    let profileOutcome = '';
-    if (profileFile) {
-      // Repeat the measured run under the profiler, so the figures above stay unprofiled.
-      profileOutcome = await app.ask('profile-start', ['profile-started']);
-      console.log(`  Handoff: measuring again under the CPU profiler (figures not used; ${profileOutcome}) ...`);
-      const profiled = await drive('Handoff (profiled)', appUrl, appHeaders, body, seconds, 1, { serverPid: app.pid, database });
-      handoff.accepted2xx += profiled.accepted2xx;
-      handoff.unanswered += profiled.unanswered;
-      for (const id of profiled.acceptedIds) handoff.acceptedIds.add(id);
-      profileOutcome = await app.ask('profile-stop', ['profile-written']);
-      console.log(`  Handoff (profiled): ${integer(profiled.result.requests.average)} requests/s, p99 ${ms(profiled.result.latency.p99)}`);
-    }
-    await app.stop();
 
-    // ---- The bare server: same database, same pool size, same autocannon settings.
+    // ---- The bare server: same database, same pool size, same autocannon settings; up beside Handoff.
     const barePort = await freeLoopbackPort();
     const bareUrl = `http://${LOOPBACK}:${barePort}`;
     const bareServer = new ChildServer(
@@ -243,11 +283,46 @@ async function main(): Promise<void> {
     );
     children.push(bareServer);
     await bareServer.waitUntilReady(`${bareUrl}/health`, READY_TIMEOUT_MS);
-    const bare = await drive('bare http + pg', bareUrl, { 'content-type': 'application/json' }, body, seconds, warmup, {
-      serverPid: bareServer.pid,
-      database,
-    });
+
+    const handoffDriven = new Driven('Handoff', appUrl, appHeaders, body, { serverPid: app.pid, database });
+    const bareDriven = new Driven('bare http + pg', bareUrl, { 'content-type': 'application/json' }, body, { serverPid: bareServer.pid, database });
+    // ---- Warm-ups, then the measured seconds in alternating slices (A B B A …), so that both servers
+    // meet the same machine: on this VM its speed moves by half between runs a minute apart.
+    const sliceSeconds = seconds / SLICES;
+    const perSlice: { handoff: number; bare: number }[] = [];
+    try {
+      for (const driven of [handoffDriven, bareDriven]) {
+        console.log(`  ${driven.label}: warm-up ${warmup} s ...`);
+        await driven.unmeasured(warmup);
+      }
+      console.log(`  measuring ${SLICES} slices of ${sliceSeconds} s per server, alternating ...`);
+      for (let i = 0; i < SLICES; i++) {
+        const order = i % 2 === 0 ? [handoffDriven, bareDriven] : [bareDriven, handoffDriven];
+        const rates = new Map<Driven, number>();
+        for (const driven of order) {
+          const { result } = await driven.slice(sliceSeconds);
+          rates.set(driven, result.requests.total / result.duration);
+        }
+        perSlice.push({ handoff: rates.get(handoffDriven)!, bare: rates.get(bareDriven)! });
+      }
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${app.tail()}`, { cause: error });
+    }
+    let profileOutcome = '';
+    if (profileFile) {
+      // Repeat Handoff's run under the profiler, so the figures above stay unprofiled.
+      profileOutcome = await app.ask('profile-start', ['profile-started']);
+      console.log(`  Handoff: measuring again under the CPU profiler (figures not used; ${profileOutcome}) ...`);
+      await handoffDriven.unmeasured(1);
+      const profiled = await handoffDriven.unmeasured(seconds);
+      profileOutcome = await app.ask('profile-stop', ['profile-written']);
+      console.log(`  Handoff (profiled): ${integer(profiled.requests.average)} requests/s, p99 ${ms(profiled.latency.p99)}`);
+    }
+    await app.stop();
     await bareServer.stop();
+    // Figures from the measured slices only; the storage check counts every run's answers (the profiled one too).
+    const handoff = handoffDriven.measured();
+    const bare = bareDriven.measured();
 
     // ---- Nothing accepted is lost: every 2xx answer's id is a stored row.
     const rowsIn = async (tableName: string) =>
@@ -286,6 +361,14 @@ async function main(): Promise<void> {
     ];
     console.log('');
     console.log(table(['server', 'requests/s', 'p50', 'p99', 'non-2xx', 'errors', 'answered'], [row(handoff), row(bare)]));
+    console.log('(requests/s over the summed slices; p50 the median slice\'s, p99 the worst slice\'s: autocannon\'s percentiles do not merge)');
+    console.log('');
+    console.log(
+      table(
+        ['slice', 'Handoff requests/s', 'bare requests/s', 'ratio'],
+        perSlice.map((r, i) => [`${i + 1} (${i % 2 === 0 ? 'Handoff first' : 'bare first'})`, integer(r.handoff), integer(r.bare), (r.handoff / r.bare).toFixed(2)]),
+      ),
+    );
     console.log('');
     const cpuMs = (n: number | null) => (n === null ? 'n/a' : `${n.toFixed(2)} ms`);
     const cpuRow = (m: Measured) => [m.label, cpuMs(m.cpu.server), cpuMs(m.cpu.postgres), cpuMs(m.cpu.loadGenerator)];
