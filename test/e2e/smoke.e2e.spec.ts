@@ -28,4 +28,12 @@ describe('smoke: a clerk raises a request to Design', () => {
     expect(read.status).toBe(200);
     expect(read.body.title).toBe('Bouquet for order 1042');
   });
+
+  it('answers a path with a trailing slash as the path without it, as clients of the API may send it', async () => {
+    const plain = await t.http.get('/api/v1/services').set(bearer(tokens.clerk));
+    const slashed = await t.http.get('/api/v1/services/').set(bearer(tokens.clerk));
+    expect(plain.status).toBe(200);
+    expect(slashed.status).toBe(200);
+    expect(slashed.body).toEqual(plain.body);
+  });
 });
