@@ -3,6 +3,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { DomainError, DomainErrorCode } from './domain-error';
+import { MAX_BODY_BYTES } from './edge-guards';
 import { ErrorBody } from './error-shape';
 
 const STATUS_OF: Record<DomainErrorCode, number> = {
@@ -70,7 +71,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
         details = a.details;
       }
       // Fastify's refusals of a body (too large, not JSON), which Nest hands over as HttpExceptions, in our words.
-      if (statusCode === 413) message = 'Request body is too large (256 kB at most)';
+      if (statusCode === 413) message = `Request body is too large (${MAX_BODY_BYTES / 1024} kB at most)`;
       if (statusCode === 415) message = 'Send JSON in UTF-8 (Content-Type: application/json), without Content-Encoding';
       return { statusCode, error: REASON[statusCode] ?? 'Error', message, details };
     }
