@@ -1,16 +1,17 @@
-import { createSecretKey, randomUUID } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { AgreementsModule } from './agreements/agreements.module';
 import { ChainsModule } from './chains/chains.module';
 import { AppConfig } from './common/app-config';
 import { Clock } from './common/clock';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { createLogger } from './common/logging';
 import { createValidationPipe } from './common/validation';
 import { dataSourceOptions } from './database/data-source-options';
 import { EscalationModule } from './escalation/escalation.module';
@@ -26,12 +27,12 @@ import { ReportsModule } from './reports/reports.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { RequestsModule } from './requests/requests.module';
 
-const QUIET_PATHS = new Set(['/health', '/metrics']);
-
 export interface AppOptions {
   /** Replace the wall clock (tests, the demo). */
   clock?: Clock;
   logLevel?: string;
+  /** The process's pino logger, when the caller made it (the HTTP app gives the same one to Fastify). */
+  logger?: Logger;
   /** Development only: the SMTP catcher `npm start` runs when nothing listens at SMTP_URL. */
   devMailbox?: DevMailbox;
 }
@@ -42,20 +43,10 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        // Fastify's logger is the one logger (createHttpApp passes it); nestjs-pino binds each call's child to its Nest Loggers.
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: options.logLevel ?? process.env.LOG_LEVEL ?? (config.isTest ? 'silent' : 'info'),
-            // assignRequestId (the first middleware) has set it; the fallback covers contexts without it.
-            genReqId: (req: IncomingMessage) => req.id ?? randomUUID(),
-            // Passwords and tokens never reach a log line.
-            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.passwordHash'], censor: '[redacted]' },
-            // Fastify's middleware layer rewrites `url` while it runs; `originalUrl` is the path as asked.
-            autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => QUIET_PATHS.has(req.originalUrl ?? req.url ?? '') },
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
-          },
+          pinoHttp: { logger: options.logger ?? createLogger(config, options.logLevel) },
+          useExisting: true,
           forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
         }),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 0 }),

@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
 import { AppConfig } from './common/app-config';
+import { createLogger, RequestLog } from './common/logging';
 import { answerClientError, answerFrameworkError, installEdgeGuards, MAX_BODY_BYTES, requestIdOf } from './common/edge-guards';
 import { ensureDatabaseExists } from './database/ensure-database';
 import { runPendingMigrations } from './database/migrate';
@@ -30,7 +31,11 @@ export async function prepareInfrastructure(config: AppConfig): Promise<string[]
 
 /** The HTTP application (ROLE api or all): the API under /api/v1, health, metrics and docs beside it. */
 export async function createHttpApp(config: AppConfig, options: AppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createLogger(config, options.logLevel);
   const adapter = new FastifyAdapter({
+    // Each call gets Fastify's child logger bound to its request id, and one line when it is answered.
+    loggerInstance: logger,
+    logController: new RequestLog(),
     bodyLimit: MAX_BODY_BYTES,
     trustProxy: false,
     // Node's own limit for a whole request (Fastify's default is none): a slow client cannot hold a socket for ever.
@@ -45,13 +50,15 @@ export async function createHttpApp(config: AppConfig, options: AppOptions = {})
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { ...options, logger }), adapter, {
     bufferLogs: true,
     abortOnError: false,
     // installEdgeGuards registers the one body parser (strict JSON).
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  // Nest flushes its buffered lines at listen(); a test app never listens, and its lines should show too.
+  app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
   installEdgeGuards(fastify);
   instrumentHttp(fastify, app.get(MetricsRegistry));

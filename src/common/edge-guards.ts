@@ -9,15 +9,10 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_JSON_DEPTH = 32;
 export const MAX_BODY_BYTES = 256 * 1024;
 
-/**
- * Fastify's `genReqId`: the caller's X-Request-Id when it is a sane token, else a new UUID. Kept on
- * the raw request too, where the request log (pino-http) reads it.
- */
+/** Fastify's `genReqId`: the caller's X-Request-Id when it is a sane token, else a new UUID. */
 export function requestIdOf(raw: IncomingMessage): string {
   const given = raw.headers['x-request-id'];
-  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  (raw as IncomingMessage & { id?: string }).id = id;
-  return id;
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 /** Fastify's `frameworkErrors`: a URL the router cannot decode (`%ZZ`), in the one error shape. */

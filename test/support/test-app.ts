@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type TestAgent from 'supertest/lib/agent';
 import { createHttpApp } from '../../src/bootstrap';
@@ -32,6 +33,8 @@ export interface TestAppOptions {
   /** The wall clock instead of one moved by hand (default: with a worker). */
   realTime?: boolean;
   devMailbox?: DevMailbox;
+  /** The process's logger (default: a silent one, whatever NODE_ENV says). */
+  logger?: Logger;
 }
 
 
@@ -48,7 +51,7 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     ...options.env,
   });
   const clock = new ManualClock(new Date(options.now ?? '2026-12-01T09:00:00Z'));
-  const app = await createHttpApp(config, { clock: (options.realTime ?? options.worker) ? new Clock() : clock, devMailbox: options.devMailbox });
+  const app = await createHttpApp(config, { clock: (options.realTime ?? options.worker) ? new Clock() : clock, devMailbox: options.devMailbox, logger: options.logger, logLevel: 'silent' });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
