@@ -80,8 +80,9 @@ function parseJsonBody(request: FastifyRequest, body: string | Buffer, done: (er
 /**
  * Refuses JSON that validation cannot handle safely: nesting deeper than any of our bodies
  * (class-transformer recurses and would overflow the stack), `__proto__` keys (class-transformer
- * drops them silently, so they would slip past the unknown-field check), and NUL characters,
- * which PostgreSQL cannot store in text.
+ * drops them silently, so they would slip past the unknown-field check), NUL characters, which
+ * PostgreSQL cannot store in text, and lone surrogates (`"\ud800"` is valid JSON but not Unicode
+ * text: validator's isEmail throws on it, and PostgreSQL cannot store it either).
  */
 function refuseHostileJson(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const problem = hostility(request.body);
@@ -96,7 +97,8 @@ function hostility(body: unknown): { field: string; message: string } | null {
   while (stack.length) {
     const { value, path, depth } = stack.pop()!;
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) return { field: path || 'body', message: 'must not contain the NUL character (\\u0000)' };
+      const problem = textProblem(value);
+      if (problem) return { field: path || 'body', message: problem };
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
@@ -104,9 +106,19 @@ function hostility(body: unknown): { field: string; message: string } | null {
     for (const key of Object.keys(value)) {
       const field = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
       if (key === '__proto__' || key === 'constructor' || key === 'prototype') return { field, message: 'is not allowed' };
-      if (key.includes('\u0000')) return { field: path || 'body', message: 'must not contain the NUL character (\\u0000)' };
+      const problem = textProblem(key);
+      if (problem) return { field: path || 'body', message: `has a key that ${problem}` };
       stack.push({ value: (value as Record<string, unknown>)[key], path: field, depth: depth + 1 });
     }
   }
+  return null;
+}
+
+/** A lone surrogate is a surrogate code point when the string is read by code points; a proper pair is one astral one. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function textProblem(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain the NUL character (\\u0000)';
+  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode text (a lone surrogate such as \\ud800 is not)';
   return null;
 }
