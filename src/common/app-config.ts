@@ -68,8 +68,10 @@ class EnvironmentVariables {
   @IsIn([true, false], { message: 'must be true or false' })
   MIGRATIONS_RUN = true;
 
+  // Unset: this host on PORT (the SPEC's http://localhost:3000 with the default port), so links work when PORT moves.
+  @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'must be an http(s) URL' })
-  PUBLIC_URL = 'http://localhost:3000';
+  PUBLIC_URL?: string;
 
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of seconds' })
@@ -121,7 +123,7 @@ export class AppConfig {
       const value = source[key];
       if (value !== undefined && value !== '') given[key] = value;
     }
-    for (const key of ['JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD']) {
+    for (const key of ['JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'PUBLIC_URL']) {
       if (source[key]) given[key] = source[key] as string;
     }
     const env = plainToInstance(EnvironmentVariables, given, { exposeDefaultValues: true });
@@ -185,7 +187,7 @@ export class AppConfig {
     return this.env.MIGRATIONS_RUN;
   }
   get publicUrl(): string {
-    return this.env.PUBLIC_URL.replace(/\/+$/, '');
+    return (this.env.PUBLIC_URL ?? `http://localhost:${this.env.PORT}`).replace(/\/+$/, '');
   }
   get reconcileIntervalSeconds(): number {
     return this.env.RECONCILE_INTERVAL_S;
