@@ -18,6 +18,7 @@ import { dataSourceOptions } from '../src/database/data-source-options';
 import { runPendingMigrations } from '../src/database/migrate';
 import { DEMO_PASSWORD, seedFlowerShop } from '../src/demo/flower-shop';
 import { PasswordHasher } from '../src/identity/password-hasher';
+import { deleteKeysUnder } from '../src/operations/redis-client';
 import {
   ChildServer,
   CpuMeter,
@@ -218,18 +219,20 @@ async function main(): Promise<void> {
   );
 
   const database = new ThrowAwayDatabase(serverUrl, 'handoff_bench_api');
+  // Every create leaves a timer in Redis: under a prefix of the run's own, deleted with the database.
+  const queuePrefix = `bench-api-${database.name.slice(-8)}`;
   const scratch = mkdtempSync(join(tmpdir(), 'handoff-bench-api-'));
   const children: ChildServer[] = [];
   const interrupted = () => {
     for (const child of children) child.signal('SIGKILL');
-    database.drop().finally(() => process.exit(130));
+    Promise.allSettled([database.drop(), deleteKeysUnder(redisUrl, queuePrefix)]).finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
 
   try {
     await database.create();
-    console.log(`database ${database.name} (created for this run, dropped at the end)`);
+    console.log(`database ${database.name}, queue prefix ${queuePrefix} (created for this run, removed at the end)`);
     await runPendingMigrations(database.url);
     const seeding = new DataSource(dataSourceOptions(database.url, 2));
     await seeding.initialize();
@@ -251,6 +254,7 @@ async function main(): Promise<void> {
         PORT: String(appPort),
         PUBLIC_URL: appUrl,
         ROLE: 'api',
+        QUEUE_PREFIX: queuePrefix,
         NODE_ENV: 'production',
         JWT_SECRET,
         LOG_LEVEL: 'warn',
@@ -405,6 +409,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) await child.stop();
     await database.drop().catch((error: Error) => console.error(`could not drop ${database.name}: ${error.message}`));
+    await deleteKeysUnder(redisUrl, queuePrefix).catch((error: Error) => console.error(`could not delete the Redis keys under ${queuePrefix}: ${error.message}`));
     rmSync(scratch, { recursive: true, force: true });
     process.removeListener('SIGINT', interrupted);
     process.removeListener('SIGTERM', interrupted);
