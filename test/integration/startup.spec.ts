@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { deleteKeysUnder } from '../../src/operations/redis-client';
 import { TEST_SERVER_URL } from '../support/database';
 
 // Runs the built service (npm test builds it first) the way an operator would.
@@ -88,7 +89,10 @@ async function dropDatabase(name: string): Promise<void> {
 
 describe('start:prod on an empty server', () => {
   const name = `handoff_t_prod_${randomBytes(4).toString('hex')}`;
-  afterAll(() => dropDatabase(name));
+  afterAll(async () => {
+    await dropDatabase(name);
+    await deleteKeysUnder(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', name);
+  });
 
   it('creates the database, applies migrations, creates the first admin once, and serves', async () => {
     const port = await freePort();
@@ -100,6 +104,8 @@ describe('start:prod on an empty server', () => {
       ADMIN_EMAIL: 'Boss@Example.com',
       ADMIN_PASSWORD: 'first-admin-password',
       LOG_LEVEL: 'warn',
+      // Its queues' keys under a prefix of its own, deleted afterwards (the default one is a developer's).
+      QUEUE_PREFIX: name,
     };
     for (let start = 0; start < 2; start++) {
       const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env } });
