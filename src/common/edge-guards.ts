@@ -107,7 +107,7 @@ function hostility(body: unknown): { field: string; message: string } | null {
       const field = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
       if (key === '__proto__' || key === 'constructor' || key === 'prototype') return { field, message: 'is not allowed' };
       const problem = textProblem(key);
-      if (problem) return { field: path || 'body', message: `has a key that ${problem}` };
+      if (problem) return { field: path || 'body', message: `a key ${problem}` };
       stack.push({ value: (value as Record<string, unknown>)[key], path: field, depth: depth + 1 });
     }
   }

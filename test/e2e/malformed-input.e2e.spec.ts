@@ -494,42 +494,42 @@ describe('malformed input: no call ever answers 5xx, every 4xx has the error sha
       ['a lone surrogate', '\ud800'],
     ])('%s in any text field answers 400 or is stored safely, never a 500', async (label, bad) => {
       const s = sweep();
-      const nul = `Bouquet${bad}for order 7`;
+      const badText = `Bouquet${bad}for order 7`;
       const at = (path: string) => `${API}${path}`;
       const bouquet = { serviceId: shop.services.bouquet.id };
       const fresh = await send('post', at('/requests'), { as: 'clerk', body: { ...bouquet, title: `For the ${label} transition` } });
       const cases: [string, Method, string, string, unknown][] = [
-        ['request title', 'post', at('/requests'), 'clerk', { ...bouquet, title: nul }],
-        ['request description', 'post', at('/requests'), 'clerk', { ...bouquet, title: 'x', description: nul }],
-        ['request externalRef', 'post', at('/requests'), 'clerk', { ...bouquet, title: 'x', externalRef: nul }],
-        ['comment body', 'post', at(`/requests/${ids.request}/comments`), 'admin', { body: nul }],
-        ['transition comment', 'post', at(`/requests/${(fresh.body as { id: string }).id}/transitions`), 'designer', { to: 'acknowledged', version: 1, comment: nul }],
-        ['department name', 'post', at('/departments'), 'admin', { name: nul, code: freshCode(), timezone: 'UTC' }],
+        ['request title', 'post', at('/requests'), 'clerk', { ...bouquet, title: badText }],
+        ['request description', 'post', at('/requests'), 'clerk', { ...bouquet, title: 'x', description: badText }],
+        ['request externalRef', 'post', at('/requests'), 'clerk', { ...bouquet, title: 'x', externalRef: badText }],
+        ['comment body', 'post', at(`/requests/${ids.request}/comments`), 'admin', { body: badText }],
+        ['transition comment', 'post', at(`/requests/${(fresh.body as { id: string }).id}/transitions`), 'designer', { to: 'acknowledged', version: 1, comment: badText }],
+        ['department name', 'post', at('/departments'), 'admin', { name: badText, code: freshCode(), timezone: 'UTC' }],
         ['department code', 'post', at('/departments'), 'admin', { name: 'x', code: `A${bad}B`, timezone: 'UTC' }],
-        ['department name (PATCH)', 'patch', at(`/departments/${ids.department}`), 'admin', { name: nul }],
+        ['department name (PATCH)', 'patch', at(`/departments/${ids.department}`), 'admin', { name: badText }],
         ['department escalationEmail', 'patch', at(`/departments/${ids.department}`), 'admin', { escalationEmail: `boss${bad}@flowers.example` }],
-        ['user name', 'post', at('/users'), 'admin', { email: freshEmail(), name: nul, password: 'long-enough-1', departmentId: shop.departments.SALES.id, role: 'employee' }],
-        ['user email', 'post', at('/users'), 'admin', { email: `nul${bad}@flowers.example`, name: 'x', password: 'long-enough-1', departmentId: shop.departments.SALES.id, role: 'employee' }],
+        ['user name', 'post', at('/users'), 'admin', { email: freshEmail(), name: badText, password: 'long-enough-1', departmentId: shop.departments.SALES.id, role: 'employee' }],
+        ['user email', 'post', at('/users'), 'admin', { email: `user${bad}@flowers.example`, name: 'x', password: 'long-enough-1', departmentId: shop.departments.SALES.id, role: 'employee' }],
         ['user password', 'post', at('/users'), 'admin', { email: freshEmail(), name: 'x', password: `long${bad}enough-1`, departmentId: shop.departments.SALES.id, role: 'employee' }],
-        ['user name (PATCH)', 'patch', at(`/users/${ids.user}`), 'admin', { name: nul }],
-        ['calendar name', 'post', at('/calendars'), 'admin', { name: nul, timezone: 'UTC', alwaysOpen: true }],
-        ['calendar name (PATCH)', 'patch', at(`/calendars/${ids.calendar}`), 'admin', { name: nul }],
+        ['user name (PATCH)', 'patch', at(`/users/${ids.user}`), 'admin', { name: badText }],
+        ['calendar name', 'post', at('/calendars'), 'admin', { name: badText, timezone: 'UTC', alwaysOpen: true }],
+        ['calendar name (PATCH)', 'patch', at(`/calendars/${ids.calendar}`), 'admin', { name: badText }],
         ['calendar holiday date', 'patch', at(`/calendars/${ids.calendar}`), 'admin', { holidays: [{ date: `2026-12-25${bad}` }] }],
-        ['service name', 'post', at('/services'), 'admin', { departmentId: shop.departments.DESIGN.id, code: freshCode(), name: nul }],
-        ['service description', 'post', at('/services'), 'admin', { departmentId: shop.departments.DESIGN.id, code: freshCode(), name: 'x', description: nul }],
-        ['service description (PATCH)', 'patch', at(`/services/${ids.service}`), 'admin', { description: nul }],
+        ['service name', 'post', at('/services'), 'admin', { departmentId: shop.departments.DESIGN.id, code: freshCode(), name: badText }],
+        ['service description', 'post', at('/services'), 'admin', { departmentId: shop.departments.DESIGN.id, code: freshCode(), name: 'x', description: badText }],
+        ['service description (PATCH)', 'patch', at(`/services/${ids.service}`), 'admin', { description: badText }],
         ['login email', 'post', at('/auth/login'), '', { email: `a${bad}@flowers.example`, password: 'x' }],
-        ['login password', 'post', at('/auth/login'), '', { email: freshEmail(), password: nul }],
+        ['login password', 'post', at('/auth/login'), '', { email: freshEmail(), password: badText }],
       ];
       for (const [what, method, path, who, body] of cases) {
         s.record(`${label} in ${what}`, await send(method, path, { as: who || undefined, body }), { status: [200, 201, 400, 401] });
       }
-      const nulCursor = Buffer.from(JSON.stringify([bad])).toString('base64url');
+      const badCursor = Buffer.from(JSON.stringify([bad])).toString('base64url');
       for (const list of ['/users', '/departments', '/calendars', '/services', '/agreements']) {
-        s.record(`${label} in the cursor of ${list}`, await send('get', `${API}${list}?cursor=${nulCursor}`, { as: 'admin' }), { status: [200, 400] });
+        s.record(`${label} in the cursor of ${list}`, await send('get', `${API}${list}?cursor=${badCursor}`, { as: 'admin' }), { status: [200, 400] });
       }
-      const nulPair = Buffer.from(JSON.stringify(['2026-12-01T09:00:00.000Z', bad])).toString('base64url');
-      s.record(`${label} in the cursor of /requests`, await send('get', `${API}/requests?cursor=${nulPair}`, { as: 'admin' }), { status: [200, 400] });
+      const badPair = Buffer.from(JSON.stringify(['2026-12-01T09:00:00.000Z', bad])).toString('base64url');
+      s.record(`${label} in the cursor of /requests`, await send('get', `${API}/requests?cursor=${badPair}`, { as: 'admin' }), { status: [200, 400] });
       const escaped = bad === '\u0000' ? '%00' : '%ED%A0%80';
       s.record(`${label} in ?status`, await send('get', `${API}/requests?status=open${escaped}`, { as: 'admin' }), { status: [400], names: 'status' });
       s.record(`${label} in ?departmentId`, await send('get', `${API}/services?departmentId=${escaped}`, { as: 'admin' }), { status: [400], names: 'departmentId' });
