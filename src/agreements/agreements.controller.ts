@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import { ApiConflict, ApiMissing, ApiSignedIn } from '../common/api-docs';
@@ -7,6 +7,7 @@ import type { Actor } from '../identity/actor';
 import { CurrentActor } from '../identity/auth.decorators';
 import { AgreementView, CreateAgreementDto, UpdateAgreementDto } from './agreement.dto';
 import { AgreementsService } from './agreements.service';
+import { ParseIdPipe } from '../common/validation';
 
 class AgreementListQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
@@ -37,14 +38,14 @@ export class AgreementsController {
   @Get(':id')
   @ApiOkResponse({ type: AgreementView })
   @ApiMissing('Agreement')
-  get(@Param('id', ParseUUIDPipe) id: string): Promise<AgreementView> {
+  get(@Param('id', ParseIdPipe) id: string): Promise<AgreementView> {
     return this.agreements.get(id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: AgreementView, description: 'the new version' })
   @ApiMissing('Agreement')
-  update(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateAgreementDto): Promise<AgreementView> {
+  update(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() body: UpdateAgreementDto): Promise<AgreementView> {
     return this.agreements.update(actor, id, body);
   }
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Injectable, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Get, Injectable, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { notFound } from '../common/domain-error';
@@ -9,6 +9,7 @@ import { RequestClockService } from '../requests/request-clock.service';
 import { canSee } from '../requests/request-access';
 import { checkBudget, type BudgetCheck, type BudgetHop } from './chain-budget';
 import { ChainsRepository } from './chains.repository';
+import { ParseIdPipe } from '../common/validation';
 
 class ChainNodeView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -107,7 +108,7 @@ export class ChainsController {
   @Get(':id')
   @ApiOkResponse({ type: ChainView, description: 'the whole chain the request belongs to: nodes, links, per-node clocks and slack, the budget check' })
   @ApiMissing('Chain')
-  chain(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string): Promise<ChainView> {
+  chain(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<ChainView> {
     return this.queries.chain(actor, id);
   }
 }

@@ -1,5 +1,18 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { FieldProblem } from './domain-error';
+
+/**
+ * One message per offending field: the topmost decorator that failed. Decorators apply bottom-up,
+ * so class-validator lists a field's constraints in reverse source order, and a DTO states the
+ * kind first (`must be a string`) and the limits after it (`at most 200 characters`). The nested
+ * check of a list (`ValidateNested`) runs after the rest and says least.
+ */
+function messageFor(property: string, constraints: Record<string, string>): string {
+  if (constraints.whitelistValidation) return 'is not allowed';
+  const keys = Object.keys(constraints).filter((key) => key !== 'nestedValidation');
+  const raw = keys.length ? constraints[keys[keys.length - 1]] : constraints.nestedValidation;
+  return raw.startsWith(`${property} `) ? raw.slice(property.length + 1) : raw;
+}
 
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   const problems: FieldProblem[] = [];
@@ -10,15 +23,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
         : `${parent}.${error.property}`
       : error.property;
     if (error.constraints) {
-      // One message per offending field: the first constraint that failed says enough.
-      const messages = Object.values(error.constraints);
-      const raw = messages.find((m) => m.startsWith('property ')) ?? messages[0];
-      const message = /^property \S+ should not exist$/.test(raw)
-        ? 'is not allowed'
-        : raw.startsWith(`${error.property} `)
-          ? raw.slice(error.property.length + 1)
-          : raw;
-      problems.push({ field, message });
+      problems.push({ field, message: messageFor(error.property, error.constraints) });
     }
     if (error.children?.length) problems.push(...flatten(error.children, field));
   }
@@ -39,4 +44,17 @@ export function createValidationPipe(): ValidationPipe {
     stopAtFirstError: false,
     exceptionFactory: (errors) => fieldProblemsException(flatten(errors)),
   });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids in the path: a malformed one answers 400 naming the parameter, in the same details as a body field. */
+@Injectable()
+export class ParseIdPipe implements PipeTransform<unknown, string> {
+  transform(value: unknown, metadata: ArgumentMetadata): string {
+    if (typeof value !== 'string' || !UUID.test(value)) {
+      throw fieldProblemsException([{ field: metadata.data ?? 'id', message: 'must be a UUID' }]);
+    }
+    return value;
+  }
 }

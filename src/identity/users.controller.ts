@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiConflict, ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
 import { Roles } from './auth.decorators';
 import { CreateUserDto, UpdateUserDto, UserView } from './user.dto';
 import { UsersService } from './users.service';
+import { ParseIdPipe } from '../common/validation';
 
 @ApiTags('identity')
 @ApiSignedIn()
@@ -29,14 +30,14 @@ export class UsersController {
   @Get(':id')
   @ApiOkResponse({ type: UserView })
   @ApiMissing('User')
-  get(@Param('id', ParseUUIDPipe) id: string): Promise<UserView> {
+  get(@Param('id', ParseIdPipe) id: string): Promise<UserView> {
     return this.users.get(id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: UserView })
   @ApiMissing('User')
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateUserDto): Promise<UserView> {
+  update(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateUserDto): Promise<UserView> {
     return this.users.update(id, body);
   }
 }

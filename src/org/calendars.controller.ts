@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
 import { Roles } from '../identity/auth.decorators';
 import { CalendarView, CreateCalendarDto, UpdateCalendarDto } from './calendar.dto';
 import { CalendarsService } from './calendars.service';
+import { ParseIdPipe } from '../common/validation';
 
 @ApiTags('organisation')
 @ApiSignedIn()
@@ -28,14 +29,14 @@ export class CalendarsController {
   @Get(':id')
   @ApiOkResponse({ type: CalendarView })
   @ApiMissing('Calendar')
-  get(@Param('id', ParseUUIDPipe) id: string): Promise<CalendarView> {
+  get(@Param('id', ParseIdPipe) id: string): Promise<CalendarView> {
     return this.calendars.get(id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: CalendarView })
   @ApiMissing('Calendar')
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateCalendarDto): Promise<CalendarView> {
+  update(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateCalendarDto): Promise<CalendarView> {
     return this.calendars.update(id, body);
   }
 }

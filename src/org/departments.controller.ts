@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiConflict, ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
 import { Roles } from '../identity/auth.decorators';
 import { CreateDepartmentDto, DepartmentView, UpdateDepartmentDto } from './department.dto';
 import { DepartmentsService } from './departments.service';
+import { ParseIdPipe } from '../common/validation';
 
 @ApiTags('organisation')
 @ApiSignedIn()
@@ -29,7 +30,7 @@ export class DepartmentsController {
   @Get(':id')
   @ApiOkResponse({ type: DepartmentView })
   @ApiMissing('Department')
-  get(@Param('id', ParseUUIDPipe) id: string): Promise<DepartmentView> {
+  get(@Param('id', ParseIdPipe) id: string): Promise<DepartmentView> {
     return this.departments.get(id);
   }
 
@@ -38,7 +39,7 @@ export class DepartmentsController {
   @ApiOkResponse({ type: DepartmentView })
   @ApiMissing('Department')
   @ApiConflict('code taken')
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateDepartmentDto): Promise<DepartmentView> {
+  update(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateDepartmentDto): Promise<DepartmentView> {
     return this.departments.update(id, body);
   }
 }

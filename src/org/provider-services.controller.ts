@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import { ApiConflict, ApiMissing, ApiSignedIn } from '../common/api-docs';
@@ -7,6 +7,7 @@ import type { Actor } from '../identity/actor';
 import { CurrentActor } from '../identity/auth.decorators';
 import { CreateServiceDto, ServiceView, UpdateServiceDto } from './provider-service.dto';
 import { ProviderServicesService } from './provider-services.service';
+import { ParseIdPipe } from '../common/validation';
 
 class ServiceListQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'only this provider department' })
@@ -37,14 +38,14 @@ export class ProviderServicesController {
   @Get(':id')
   @ApiOkResponse({ type: ServiceView })
   @ApiMissing('Service')
-  get(@Param('id', ParseUUIDPipe) id: string): Promise<ServiceView> {
+  get(@Param('id', ParseIdPipe) id: string): Promise<ServiceView> {
     return this.services.get(id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: ServiceView })
   @ApiMissing('Service')
-  update(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateServiceDto): Promise<ServiceView> {
+  update(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() body: UpdateServiceDto): Promise<ServiceView> {
     return this.services.update(actor, id, body);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -30,6 +30,7 @@ import {
   UpdateRequestDto,
 } from './request.dto';
 import { RequestsService } from './requests.service';
+import { ParseIdPipe } from '../common/validation';
 
 class DependencyView implements DependencyLink {
   @ApiProperty({ format: 'uuid' }) requestId: string;
@@ -73,7 +74,7 @@ export class RequestsController {
   @Get(':id')
   @ApiOkResponse({ type: RequestView })
   @ApiMissing('Request')
-  get(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string): Promise<RequestView> {
+  get(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<RequestView> {
     return this.requests.get(actor, id);
   }
 
@@ -81,7 +82,7 @@ export class RequestsController {
   @ApiOkResponse({ type: RequestView })
   @ApiMissing('Request')
   @ApiConflictResponse({ type: ErrorBody, description: 'stale version' })
-  update(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateRequestDto): Promise<RequestView> {
+  update(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() body: UpdateRequestDto): Promise<RequestView> {
     return this.requests.update(actor, id, body);
   }
 
@@ -90,21 +91,21 @@ export class RequestsController {
   @ApiOkResponse({ type: RequestView })
   @ApiMissing('Request')
   @ApiConflictResponse({ type: ErrorBody, description: 'illegal move or stale version; nothing changed' })
-  transition(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() body: TransitionDto): Promise<RequestView> {
+  transition(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() body: TransitionDto): Promise<RequestView> {
     return this.workflow.transition(actor, id, body.to, body.version, body.comment);
   }
 
   @Post(':id/comments')
   @ApiCreatedResponse({ type: CommentView })
   @ApiMissing('Request')
-  comment(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() body: CommentDto): Promise<CommentView> {
+  comment(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() body: CommentDto): Promise<CommentView> {
     return this.workflow.comment(actor, id, body.body);
   }
 
   @Get(':id/events')
   @ApiOkResponse({ type: Page<RequestEventView>, description: 'the timeline, oldest first' })
   @ApiMissing('Request')
-  events(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Query() query: PageQuery): Promise<Page<RequestEventView>> {
+  events(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Query() query: PageQuery): Promise<Page<RequestEventView>> {
     return this.requests.events(actor, id, query.cursor, query.limit);
   }
 
@@ -114,7 +115,7 @@ export class RequestsController {
   @ApiConflictResponse({ type: ErrorBody, description: 'the link would close a cycle' })
   async addDependency(
     @CurrentActor() actor: Actor,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() body: DependencyDto,
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<DependencyView> {
@@ -129,8 +130,8 @@ export class RequestsController {
   @ApiMissing('Request or link')
   async removeDependency(
     @CurrentActor() actor: Actor,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('dependsOnId', ParseUUIDPipe) dependsOnId: string,
+    @Param('id', ParseIdPipe) id: string,
+    @Param('dependsOnId', ParseIdPipe) dependsOnId: string,
   ): Promise<void> {
     await this.dependencies.remove(actor, id, dependsOnId);
   }

@@ -50,6 +50,11 @@ const WRONG: Record<Kind, unknown[]> = {
   ids: [42, 'x', true, {}, [1], [null], [{}], ['not-a-uuid']],
 };
 
+/** Kinds whose right shape is a list: a list with wrong items may well be told about its items. */
+const LIST_KINDS = new Set<Kind>(['intervals', 'holidays', 'levels', 'ids']);
+/** Messages about a size or count limit: wrong for a value that is not even of the right kind. */
+const SIZE_LIMIT = /at most|characters|elements|longer than|shorter than|twice/;
+
 const MALFORMED_JSON = [
   '{',
   '{"title":',
@@ -378,6 +383,26 @@ describe('malformed input: no call ever answers 5xx, every 4xx has the error sha
       s.assertClean();
     });
 
+    it('a missing or wrong-kind field is told what it must be, not a size limit it never reached', async () => {
+      const misleading: string[] = [];
+      const check = (what: string, res: Answer, field: string) => {
+        const details = ((res.body as { details?: { field: string; message: string }[] }).details ?? []).filter(
+          (d) => d.field === field || d.field.startsWith(`${field}.`) || d.field.startsWith(`${field}[`),
+        );
+        for (const d of details) if (SIZE_LIMIT.test(d.message)) misleading.push(`${label(route, what)} → ${d.field}: ${d.message}`);
+      };
+      for (const [field, spec] of Object.entries(route.fields)) {
+        for (const wrong of WRONG[spec.kind].filter((value) => !Array.isArray(value) || !LIST_KINDS.has(spec.kind))) {
+          check(`${field}=${show(wrong)}`, await callRoute(route, { body: { ...route.valid(), [field]: wrong } }), field);
+        }
+        if (spec.required) {
+          const { [field]: _left, ...rest } = route.valid();
+          check(`without ${field}`, await callRoute(route, { body: rest }), field);
+        }
+      }
+      expect(misleading).toEqual([]);
+    });
+
     it('malformed JSON answers 400', async () => {
       const s = sweep();
       for (const raw of MALFORMED_JSON) s.record(label(route, `raw ${show(raw)}`), await callRoute(route, { raw }), { status: [400] });
@@ -582,10 +607,13 @@ describe('malformed input: no call ever answers 5xx, every 4xx has the error sha
       { label: 'DELETE /requests/:id/dependencies/:dependsOnId (bad :dependsOnId)', method: 'delete', path: (id) => `/requests/${ids.request}/dependencies/${id}` },
     ];
 
-    it.each(ID_ROUTES.map((r) => [r.label, r] as const))('%s: a malformed id answers 400, an unknown one 404', async (_label, route) => {
+    it.each(ID_ROUTES.map((r) => [r.label, r] as const))('%s: a malformed id answers 400 naming the parameter, an unknown one 404', async (_label, route) => {
       const s = sweep();
       for (const bad of SIMPLE_BAD_IDS) {
-        s.record(`${route.label} id=${bad.slice(0, 40)}`, await send(route.method, `${API}${route.path(bad)}`, { as: 'admin', body: route.body?.() }), { status: [400] });
+        s.record(`${route.label} id=${bad.slice(0, 40)}`, await send(route.method, `${API}${route.path(bad)}`, { as: 'admin', body: route.body?.() }), {
+          status: [400],
+          names: route.label.includes('bad :dependsOnId') ? 'dependsOnId' : 'id',
+        });
       }
       for (const bad of WEIRD_BAD_IDS) {
         s.record(`${route.label} id=${bad}`, await send(route.method, `${API}${route.path(bad)}`, { as: 'admin', body: route.body?.() }), { status: [400, 404] });
