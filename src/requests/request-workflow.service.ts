@@ -47,7 +47,12 @@ export class RequestWorkflowService {
         );
       }
       if (!verdict.allowed) {
-        throw forbidden(`Only the ${verdict.sides?.join(' or ')} side may move a request from ${request.status} to ${to}`);
+        // The SPEC's life cycle: a move the caller's side may not make is an illegal move, 409 like the rest.
+        throw new DomainError('illegal_transition', `Only the ${verdict.sides?.join(' or ')} side may move a request from ${request.status} to ${to}`, {
+          from: request.status,
+          to,
+          sides: verdict.sides,
+        });
       }
       const now = new Date(toClockInstant(this.clock.now()));
       const side: Side = sides.has('provider') && judgeTransition(request.status, to, new Set<Side>(['provider'])).allowed ? 'provider' : 'customer';

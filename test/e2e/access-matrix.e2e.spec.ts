@@ -352,9 +352,9 @@ describe('access matrix: who may do what', () => {
         request = await raise('clerk', 'Bouquet for order 2002');
       });
 
-      it('ops can read but not act: a transition answers 403 and changes nothing', async () => {
-        expectError(await move('ops', 'acknowledged'), 403);
-        expectError(await move('ops', 'cancelled'), 403);
+      it('ops can read but not act: a transition is an illegal move for them (409) and changes nothing', async () => {
+        expectError(await move('ops', 'acknowledged'), 409);
+        expectError(await move('ops', 'cancelled'), 409);
         expect(await reload()).toEqual(expect.objectContaining({ status: 'open', version: 1 }));
       });
 
@@ -364,9 +364,9 @@ describe('access matrix: who may do what', () => {
         expect(await reload()).toEqual(expect.objectContaining({ priority: 'normal', version: 1 }));
       });
 
-      it('the customer may not take a provider step: the clerk acknowledging answers 403', async () => {
-        expectError(await move('clerk', 'acknowledged'), 403);
-        expectError(await move('salesHead', 'in_progress'), 403);
+      it('the customer may not take a provider step: the clerk acknowledging is an illegal move (409)', async () => {
+        expectError(await move('clerk', 'acknowledged'), 409);
+        expectError(await move('salesHead', 'in_progress'), 409);
         expect(await reload()).toEqual(expect.objectContaining({ status: 'open', respondedAt: null }));
       });
 
@@ -394,13 +394,13 @@ describe('access matrix: who may do what', () => {
         expect((await reload()).status).toBe('acknowledged');
       });
 
-      it('the provider may not close a resolved request (403); the customer may (200)', async () => {
+      it('the provider may not close a resolved request (409); the customer may (200)', async () => {
         expectStatus(await move('designer', 'in_progress'), 200);
         await reload();
         expectStatus(await move('designer', 'resolved'), 200);
         await reload();
-        expectError(await move('designer', 'closed'), 403);
-        expectError(await move('designHead', 'closed'), 403);
+        expectError(await move('designer', 'closed'), 409);
+        expectError(await move('designHead', 'closed'), 409);
         expect((await reload()).status).toBe('resolved');
         const closed = await move('clerk', 'closed');
         expectStatus(closed, 200);
