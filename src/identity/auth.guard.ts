@@ -10,7 +10,7 @@ import { UsersRepository } from './users.repository';
 interface AccessTokenClaims {
   sub: string;
   role: UserRole;
-  exp?: number;
+  exp: number;
 }
 
 const MAX_VERIFIED_TOKENS = 10_000;
@@ -60,10 +60,10 @@ export class AuthGuard implements CanActivate {
     if (known) this.verified.delete(token);
     // Pinning the algorithm refuses `alg: none` and any key-confusion trick.
     const claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, { algorithms: ['HS256'] });
-    if (typeof claims.exp === 'number') {
-      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
-      this.verified.set(token, { claims, expiresAtMs: claims.exp * 1000 });
-    }
+    // Ours always end (8 h); a signed token that never expires was not made by login.
+    if (typeof claims.exp !== 'number') throw new Error('token without exp');
+    if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+    this.verified.set(token, { claims, expiresAtMs: claims.exp * 1000 });
     return claims;
   }
 }

@@ -101,6 +101,9 @@ describe('auth: logging in and bearer tokens', () => {
       const blocked = await login(email, 'correct-horse-battery');
       expectError(blocked, 429);
       expect(blocked.body.accessToken).toBeUndefined();
+      // The standard header tells a client when to try again: within the minute.
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(60);
       // The lock is for that one (address, email) pair: a colleague signs in as usual.
       const colleague = await login(shop.users.salesHead.email, PASSWORD);
       expect(colleague.status).toBe(200);
@@ -165,6 +168,7 @@ describe('auth: logging in and bearer tokens', () => {
         () => `Bearer ${signToken({ sub: shop.users.admin.id, role: 'admin', iat: Math.floor(Date.now() / 1000) - 3600, exp: Math.floor(Date.now() / 1000) - 60 })}`,
       ],
       ['a correctly signed token with expiresIn -10', () => `Bearer ${signToken({ sub: shop.users.clerk.id, role: 'employee' }, { expiresIn: -10 })}`],
+      ['a correctly signed token with no exp (every token must end)', () => `Bearer ${signToken({ sub: shop.users.clerk.id, role: 'employee' })}`],
       ['a correctly signed token that is not valid yet (nbf in the future)', () => `Bearer ${signToken({ sub: shop.users.clerk.id, role: 'employee' }, { notBefore: 3600, expiresIn: 7200 })}`],
     ];
 
