@@ -40,6 +40,14 @@ export class NoOpenTimeError extends Error {
   }
 }
 
+/** Thrown when a computation would look more than a century away (a calendar that opens too rarely for the target). */
+export class BeyondHorizonError extends RangeError {
+  constructor(what: string) {
+    super(`${what} would scan more than ${MAX_SCAN_DAYS} days`);
+    this.name = 'BeyondHorizonError';
+  }
+}
+
 /** A stretch of real time [from, to) during which the zone's UTC offset is offsetMs. */
 interface OffsetPiece {
   from: number;
@@ -341,7 +349,7 @@ export class BusinessCalendar {
     const firstDay = Math.floor(from / MS_PER_DAY);
     const lastDay = Math.ceil(to / MS_PER_DAY) - 1;
     if (lastDay - firstDay > MAX_SCAN_DAYS) {
-      throw new RangeError(`businessSecondsBetween spans more than ${MAX_SCAN_DAYS} days`);
+      throw new BeyondHorizonError('businessSecondsBetween');
     }
     if (firstDay === lastDay) return BusinessCalendar.openMsWithin(this.openTimeOfUtcDay(firstDay).ranges, from, to) / 1000;
 
@@ -364,7 +372,7 @@ export class BusinessCalendar {
   private checkScan(firstDay: number, day: number, lastOpenDay: number, origin: number): void {
     if (Math.abs(day - lastOpenDay) > MAX_CLOSED_SCAN_DAYS) throw new NoOpenTimeError(this.timezone, origin);
     if (Math.abs(day - firstDay) > MAX_SCAN_DAYS) {
-      throw new RangeError(`business-time computation would scan more than ${MAX_SCAN_DAYS} days`);
+      throw new BeyondHorizonError('business-time computation');
     }
   }
 

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
+import { BeyondHorizonError, NoOpenTimeError } from '../business-time';
 import { DomainError, DomainErrorCode } from './domain-error';
 import { MAX_BODY_BYTES } from './edge-guards';
 import { ErrorBody } from './error-shape';
@@ -55,6 +56,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       const statusCode = STATUS_OF[exception.code];
       return { statusCode, error: REASON[statusCode], message: exception.message, details: exception.details };
+    }
+    // A calendar that opens too rarely for a target: the input is understood, no deadline exists to give.
+    if (exception instanceof NoOpenTimeError) {
+      return { statusCode: 422, error: REASON[422], message: `No deadline can be computed: the ${exception.message}` };
+    }
+    if (exception instanceof BeyondHorizonError) {
+      const message = 'No deadline can be computed: it would lie more than a century away (the calendar opens too rarely for the target)';
+      return { statusCode: 422, error: REASON[422], message };
     }
     if (exception instanceof ThrottlerException) {
       return { statusCode: 429, error: REASON[429], message: 'Too many attempts; wait a minute and try again' };
