@@ -2,7 +2,8 @@ import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
-import { Roles } from '../identity/auth.decorators';
+import type { Actor } from '../identity/actor';
+import { CurrentActor, Roles } from '../identity/auth.decorators';
 import { CalendarView, CreateCalendarDto, UpdateCalendarDto } from './calendar.dto';
 import { CalendarsService } from './calendars.service';
 import { ParseIdPipe } from '../common/validation';
@@ -36,7 +37,7 @@ export class CalendarsController {
   @Patch(':id')
   @ApiOkResponse({ type: CalendarView })
   @ApiMissing('Calendar')
-  update(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateCalendarDto): Promise<CalendarView> {
-    return this.calendars.update(id, body);
+  update(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() body: UpdateCalendarDto): Promise<CalendarView> {
+    return this.calendars.update(actor, id, body);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { BusinessCalendar } from '../business-time';
 import { Calendar } from './calendar.entity';
 
@@ -28,10 +28,19 @@ export class CalendarsRepository {
     return q.getMany();
   }
 
-  async save(calendar: Partial<Calendar>): Promise<Calendar> {
-    const saved = await this.repo.save(calendar as Calendar);
+  async save(calendar: Partial<Calendar>, manager?: EntityManager): Promise<Calendar> {
+    const saved = await (manager ? manager.getRepository(Calendar) : this.repo).save(calendar as Calendar);
     this.compiled.delete(saved.id);
     return saved;
+  }
+
+  /** Row-locks the calendar for the rest of the transaction, so two edits of it queue up. */
+  findForUpdate(manager: EntityManager, id: string): Promise<Calendar | null> {
+    return manager.getRepository(Calendar).createQueryBuilder('c').setLock('pessimistic_write').where('c.id = :id', { id }).getOne();
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
   }
 
   /** The business calendar that counts for a request: a stored calendar, or around the clock in a zone. */

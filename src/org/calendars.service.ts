@@ -1,18 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { validateCalendarDefinition, type CalendarDefinition } from '../business-time';
+import { BusinessCalendar, NoOpenTimeError, validateCalendarDefinition, type CalendarDefinition } from '../business-time';
+import { Clock } from '../common/clock';
 import { decodeCursor, Page, pageOf } from '../common/cursor';
 import { invalid, notFound } from '../common/domain-error';
+import type { Actor } from '../identity/actor';
+import { CalendarReapplyService } from '../requests/calendar-reapply.service';
 import { Calendar } from './calendar.entity';
 import { CalendarView, CreateCalendarDto, UpdateCalendarDto } from './calendar.dto';
 import { CalendarsRepository } from './calendars.repository';
 
 @Injectable()
 export class CalendarsService {
-  constructor(private readonly calendars: CalendarsRepository) {}
+  constructor(
+    private readonly calendars: CalendarsRepository,
+    private readonly reapplier: CalendarReapplyService,
+    private readonly clock: Clock,
+  ) {}
 
   async create(dto: CreateCalendarDto): Promise<CalendarView> {
     const definition = normalise(dto);
-    checkDefinition(definition);
+    checkDefinition(definition, this.clock.now());
     return viewOfCalendar(await this.calendars.save({ name: dto.name, ...definition }));
   }
 
@@ -28,17 +35,24 @@ export class CalendarsService {
     return pageOf(rows.map(viewOfCalendar), limit, (c) => [c.id]);
   }
 
-  async update(id: string, dto: UpdateCalendarDto): Promise<CalendarView> {
-    const calendar = await this.calendars.findById(id);
-    if (!calendar) throw notFound('Calendar');
-    const definition = normalise({
-      timezone: dto.timezone ?? calendar.timezone,
-      alwaysOpen: dto.alwaysOpen ?? calendar.alwaysOpen,
-      weeklyHours: dto.weeklyHours ?? calendar.weeklyHours,
-      holidays: dto.holidays ?? calendar.holidays,
+  /** An edit reaches the open requests counted in the calendar at once: their deadlines move with it (CalendarReapplyService). */
+  async update(actor: Actor, id: string, dto: UpdateCalendarDto): Promise<CalendarView> {
+    const now = this.clock.now();
+    const { saved, reapplied } = await this.calendars.transaction(async (manager) => {
+      const calendar = await this.calendars.findForUpdate(manager, id);
+      if (!calendar) throw notFound('Calendar');
+      const definition = normalise({
+        timezone: dto.timezone ?? calendar.timezone,
+        alwaysOpen: dto.alwaysOpen ?? calendar.alwaysOpen,
+        weeklyHours: dto.weeklyHours ?? calendar.weeklyHours,
+        holidays: dto.holidays ?? calendar.holidays,
+      });
+      const compiled = checkDefinition(definition, now);
+      const saved = await this.calendars.save({ ...calendar, name: dto.name ?? calendar.name, ...definition }, manager);
+      return { saved, reapplied: await this.reapplier.reapply(manager, id, compiled, actor.id, now) };
     });
-    checkDefinition(definition);
-    return viewOfCalendar(await this.calendars.save({ ...calendar, name: dto.name ?? calendar.name, ...definition }));
+    await this.reapplier.afterCommit(reapplied);
+    return viewOfCalendar(saved);
   }
 }
 
@@ -51,9 +65,18 @@ function normalise(dto: CalendarDefinition): Required<CalendarDefinition> {
   };
 }
 
-function checkDefinition(definition: CalendarDefinition): void {
+/** A valid definition that opens within ten years of now, compiled; 400 otherwise. */
+function checkDefinition(definition: CalendarDefinition, now: Date): BusinessCalendar {
   const problems = validateCalendarDefinition(definition);
   if (problems.length) throw invalid(problems);
+  const compiled = BusinessCalendar.compile(definition);
+  try {
+    compiled.nextOpenInstant(now.getTime());
+  } catch (error) {
+    if (!(error instanceof NoOpenTimeError)) throw error;
+    throw invalid([{ field: 'holidays', message: 'leave the calendar no open time in the next ten years; a calendar must open' }]);
+  }
+  return compiled;
 }
 
 export function viewOfCalendar(c: Calendar): CalendarView {

@@ -6,6 +6,7 @@ export type RequestEventType =
   | 'commented'
   | 'assigned'
   | 'priority_changed'
+  | 'deadlines_moved'
   | 'dependency_added'
   | 'dependency_removed'
   | 'breached'

@@ -95,6 +95,18 @@ export class RequestsRepository {
       .getOne();
   }
 
+  /** Requests whose clocks still run in a calendar (their terms name it), by id after `after`. */
+  async runningIdsInCalendar(manager: EntityManager, calendarId: string, after: string | null, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM requests
+        WHERE terms->>'calendarId' = $1 AND status IN ('open', 'acknowledged', 'in_progress', 'waiting_on_customer')
+          AND ($2::uuid IS NULL OR id > $2::uuid)
+        ORDER BY id LIMIT $3`,
+      [calendarId, after, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Optimistic lock: writes only if the version is still the one read; false when it moved on. */
   async updateIfVersion(
     manager: EntityManager,

@@ -178,4 +178,99 @@ describe('request clocks in the provider business hours', () => {
       .send({ serviceId: shop.services.roses.id, customerDepartmentId: shop.departments.SALES.id, responseTarget: 'PT20M', resolutionTarget: 'PT3H' });
     expect(duplicate.status).toBe(409);
   });
+
+  describe('a calendar edit reaches the clocks still running in it', () => {
+    // A UTC desk open around the clock Monday to Friday; 2026-12-07 is a Monday.
+    let calendarId: string;
+    let departmentId: string;
+    let serviceId: string;
+    const ops = () => bearer(tokens.ops);
+    const admin = () => bearer(tokens.admin);
+    const get = async (id: string) => (await t.http.get(`/api/v1/requests/${id}`).set(admin())).body;
+    const weekdays = [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '00:00', end: '24:00' }));
+
+    beforeAll(async () => {
+      const calendar = await t.http.post('/api/v1/calendars').set(ops()).send({ name: 'Night desk', timezone: 'UTC', weeklyHours: weekdays });
+      expect(calendar.status).toBe(201);
+      calendarId = calendar.body.id;
+      const department = await t.http.post('/api/v1/departments').set(admin()).send({ name: 'Night desk', code: 'NIGHT', timezone: 'UTC', calendarId });
+      expect(department.status).toBe(201);
+      departmentId = department.body.id;
+      const service = await t.http.post('/api/v1/services').set(admin()).send({ departmentId, code: 'WATCH', name: 'Watch the shop' });
+      expect(service.status).toBe(201);
+      serviceId = service.body.id;
+      const agreement = await t.http.post('/api/v1/agreements').set(admin()).send({ serviceId, responseTarget: 'PT4H', resolutionTarget: 'PT100H', calendarId });
+      expect(agreement.status).toBe(201);
+    });
+
+    it('moves the deadlines of open requests at once, leaves stopped clocks alone, and says so in the timeline', async () => {
+      t.clock.set('2026-12-07T00:00:00Z');
+      const waiting = await raise({ serviceId, title: 'Nobody answered yet' });
+      const answered = await raise({ serviceId, title: 'Answered' });
+      const done = await raise({ serviceId, title: 'Done' });
+      expect(waiting.respondBy).toBe('2026-12-07T04:00:00.000Z');
+      expect(waiting.resolveBy).toBe('2026-12-11T04:00:00.000Z'); // Mon–Thu 96 h + 4 h on Friday
+      t.clock.set('2026-12-07T01:00:00Z');
+      await move(answered.id, 'acknowledged', answered.version, tokens.admin);
+      await move(done.id, 'resolved', done.version, tokens.admin);
+
+      t.clock.set('2026-12-07T02:00:00Z');
+      const holidays = [{ date: '2026-12-07', start: '03:00', end: '05:00' }, { date: '2026-12-08' }];
+      const edited = await t.http.patch(`/api/v1/calendars/${calendarId}`).set(ops()).send({ holidays });
+      expect(edited.status).toBe(200);
+
+      const moved = await get(waiting.id);
+      expect(moved.respondBy).toBe('2026-12-07T06:00:00.000Z'); // 00:00–03:00, then 05:00–06:00
+      expect(moved.resolveBy).toBe('2026-12-14T06:00:00.000Z'); // 22 h Monday, Tuesday closed, 72 h Wed–Fri, 6 h the next Monday
+      expect(moved.version).toBe(waiting.version + 1);
+      const events = (await t.http.get(`/api/v1/requests/${waiting.id}/events`).set(admin())).body.items as { type: string; actorId: string; before: unknown; after: unknown }[];
+      expect(events[events.length - 1]).toMatchObject({
+        type: 'deadlines_moved',
+        actorId: shop.users.ops.id,
+        before: { calendarId, respondBy: '2026-12-07T04:00:00.000Z', resolveBy: '2026-12-11T04:00:00.000Z' },
+        after: { calendarId, respondBy: '2026-12-07T06:00:00.000Z', resolveBy: '2026-12-14T06:00:00.000Z' },
+      });
+
+      const stillAnswered = await get(answered.id);
+      expect(stillAnswered.respondBy).toBe('2026-12-07T04:00:00.000Z'); // its response clock stopped at 01:00: kept, and met
+      expect(stillAnswered.breached.response).toBe(false);
+      expect(stillAnswered.resolveBy).toBe('2026-12-14T06:00:00.000Z');
+      const stillDone = await get(done.id);
+      expect(stillDone.resolveBy).toBe('2026-12-11T04:00:00.000Z');
+      expect(stillDone.version).toBe(done.version + 1); // only its own move
+    });
+
+    it('refuses a calendar that would not open for ten years (400), changing nothing', async () => {
+      const before = await t.http.get(`/api/v1/calendars/${calendarId}`).set(ops());
+      const mondays = Array.from({ length: 540 }, (_, week) => ({ date: new Date(Date.UTC(2026, 11, 7 + 7 * week)).toISOString().slice(0, 10) }));
+      const closed = await t.http.patch(`/api/v1/calendars/${calendarId}`).set(ops()).send({ weeklyHours: [weekdays[0]], holidays: mondays });
+      expect(closed.status).toBe(400);
+      expect(closed.body.details).toEqual([{ field: 'holidays', message: expect.stringContaining('no open time') }]);
+      expect((await t.http.get(`/api/v1/calendars/${calendarId}`).set(ops())).body).toEqual(before.body);
+    });
+
+    it('refuses an edit under which an open request has no deadline within a century (422), changing nothing', async () => {
+      const listed = await t.http.get(`/api/v1/requests?providerDepartmentId=${departmentId}`).set(admin());
+      const open = listed.body.items as { id: string; version: number; resolveBy: string }[];
+      expect(open).toHaveLength(3);
+      const sparse = await t.http
+        .patch(`/api/v1/calendars/${calendarId}`)
+        .set(ops())
+        .send({ weeklyHours: [{ weekday: 3, start: '12:00', end: '12:01' }], holidays: [] }); // one minute a week: PT100H is 115 years
+      expect(sparse.status).toBe(422);
+      expect(sparse.body.message).toMatch(/No deadline can be computed/);
+      expect((await t.http.get(`/api/v1/calendars/${calendarId}`).set(ops())).body.weeklyHours).toEqual(weekdays);
+      for (const request of open) expect(await get(request.id)).toMatchObject({ version: request.version, resolveBy: request.resolveBy });
+    });
+
+    it('answers 422, not 500, for a request whose deadline would lie more than a century away', async () => {
+      const sparse = await t.http.post('/api/v1/calendars').set(ops()).send({ name: 'Wednesday noon', timezone: 'UTC', weeklyHours: [{ weekday: 3, start: '12:00', end: '12:01' }] });
+      expect(sparse.status).toBe(201);
+      const urgent = await t.http.post('/api/v1/agreements').set(admin()).send({ serviceId, priority: 'urgent', responseTarget: 'PT1M', resolutionTarget: 'PT100H', calendarId: sparse.body.id });
+      expect(urgent.status).toBe(201);
+      const refused = await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title: 'Too far', priority: 'urgent' });
+      expect(refused.status).toBe(422);
+      expect(refused.body).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity', message: expect.stringMatching(/century/) });
+    });
+  });
 });
