@@ -33,6 +33,8 @@ const isDataCommand = (chunk: unknown) => {
   return text === 'DATA\r\n' || text.endsWith('\r\nDATA\r\n');
 };
 
+const RESET_TIMEOUT_MS = 5000;
+
 export class SmtpSendError extends Error {
   constructor(
     readonly smtpError: unknown,
@@ -82,17 +84,40 @@ export class SmtpLane {
       }
       return accepted;
     } as Socket['write'];
+    const unwrap = () => {
+      socket.write = write;
+      if (corked) {
+        corked = false;
+        socket.uncork();
+      }
+    };
     try {
       await new Promise<void>((resolve, reject) => connection.send(envelope, raw, (error) => (error ? reject(error) : resolve())));
     } catch (error) {
-      // A refused message leaves the session usable; anything else, start afresh next time.
-      if (typeof (error as { responseCode?: number }).responseCode !== 'number') this.drop();
-      else await new Promise<void>((resolve) => connection.reset(() => resolve()));
+      // Unwrapped first: a refusal of the pipelined MAIL FROM or RCPT TO comes after DATA was
+      // written, and a still-wrapped socket would cork the RSET below, whose answer never came.
+      unwrap();
+      // A refused message leaves the session usable once reset; anything else, start afresh next time.
+      if (typeof (error as { responseCode?: number }).responseCode !== 'number' || !(await this.reset(connection))) this.drop();
       throw new SmtpSendError(error, !armed);
     } finally {
-      socket.write = write;
-      if (corked) socket.uncork();
+      unwrap();
     }
+  }
+
+  /** RSET; false when the server does not answer it well within the socket timeout, or the connection ends. */
+  private reset(connection: SMTPConnection): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        connection.off('end', ended);
+        resolve(ok);
+      };
+      const ended = () => done(false);
+      const timer = setTimeout(ended, RESET_TIMEOUT_MS);
+      connection.once('end', ended);
+      connection.reset((error) => done(!error));
+    });
   }
 
   private connected(): Promise<SMTPConnection> {

@@ -119,8 +119,10 @@ describe('escalations at the deadline, by mail, exactly once', () => {
     expect((await read(request.id)).escalationLevel).toBe(5); // two breaches and three levels
   });
 
-  it('SMTP refusing for a while: every mail arrives once after it returns', async () => {
-    const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-SMTP', responseTarget: 'PT1S', resolutionTarget: 'PT60S' });
+  // A refusal at MAIL FROM or RCPT TO (greylisting, a rate limit) used to stop its lane for good.
+  it.each(['data', 'mail', 'rcpt'] as const)('SMTP refusing for a while (451 at %s): every mail arrives once after it returns', async (at) => {
+    const { serviceId } = await createFastService(t, shop, tokens, { code: `FAST-SMTP-${at}`, responseTarget: 'PT1S', resolutionTarget: 'PT60S' });
+    sink.refuseAt = at;
     sink.refuseWith = 451;
     const requests = await Promise.all([1, 2, 3, 4, 5].map((i) => raise(serviceId, `Sent while SMTP is down ${i}`)));
     await sleep(2500);
@@ -129,6 +131,7 @@ describe('escalations at the deadline, by mail, exactly once', () => {
     expect(outbox[0].n).toBe(10);
     expect(outbox[0].attempts).toBeGreaterThan(1);
     sink.refuseWith = null;
+    sink.refuseAt = 'data';
     await sink.waitFor(() => requests.every((r) => sink.about(r.id).length === 2), 15000, 'the held-back mail');
     await sleep(1500);
     for (const r of requests) {
@@ -137,8 +140,9 @@ describe('escalations at the deadline, by mail, exactly once', () => {
     }
   });
 
-  it('a permanent SMTP refusal is recorded and visible, not retried', async () => {
-    const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-550', responseTarget: 'PT1S', resolutionTarget: 'PT60S', warnAtPercent: 99 });
+  it.each(['data', 'mail', 'rcpt'] as const)('a permanent SMTP refusal (550 at %s) is recorded and visible, not retried; the next mail goes out', async (at) => {
+    const { serviceId } = await createFastService(t, shop, tokens, { code: `FAST-550-${at}`, responseTarget: 'PT1S', resolutionTarget: 'PT60S', warnAtPercent: 99 });
+    sink.refuseAt = at;
     sink.refuseWith = 550;
     const request = await raise(serviceId, 'Nobody can receive this');
     const waitForFailed = async () => {
@@ -151,10 +155,14 @@ describe('escalations at the deadline, by mail, exactly once', () => {
     };
     const rows = await waitForFailed();
     sink.refuseWith = null;
+    sink.refuseAt = 'data';
     await sleep(1500);
     expect(rows.map((r: { attempts: number }) => r.attempts)).toEqual([1, 1]);
     expect(rows[0].last_error).toMatch(/^refused: /);
     expect(sink.about(request.id)).toHaveLength(0);
+    // The lanes that met the refusal still send.
+    const next = await raise(serviceId, 'Receivable again');
+    await sink.waitFor(() => sink.about(next.id).length === 2, 15000, 'the mail after the refusal');
   });
 
   it('Redis keys of the queues wiped while timers are pending: every mail still arrives, once', async () => {

@@ -17,8 +17,10 @@ const decodeQuotedPrintable = (text: string) =>
 /** A real SMTP server for tests: records what arrives; can refuse (temporarily or for good) on demand. */
 export class SmtpSink {
   readonly received: ReceivedMail[] = [];
-  /** null accepts; otherwise the SMTP code to answer DATA with (451 temporary, 550 permanent). */
+  /** null accepts; otherwise the SMTP code to refuse with (451 temporary, 550 permanent). */
   refuseWith: number | null = null;
+  /** Which answer refuses: the end of data (default), MAIL FROM, or RCPT TO. */
+  refuseAt: 'data' | 'mail' | 'rcpt' = 'data';
   /** Connection-level errors the server saw (resets by killed clients), kept for a failing test's message. */
   readonly connectionErrors: string[] = [];
   private server!: SMTPServer;
@@ -30,15 +32,18 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onMailFrom(_address, _session, callback) {
+        callback(sink.refusal('mail'));
+      },
+      onRcptTo(_address, _session, callback) {
+        callback(sink.refusal('rcpt'));
+      },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          if (sink.refuseWith !== null) {
-            const error = new Error(sink.refuseWith >= 500 ? 'Mailbox unavailable' : 'Try again later') as Error & { responseCode: number };
-            error.responseCode = sink.refuseWith;
-            return callback(error);
-          }
+          const refused = sink.refusal('data');
+          if (refused) return callback(refused);
           const raw = Buffer.concat(chunks).toString('utf8');
           const headerBlock = raw.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
           const headers: Record<string, string> = {};
@@ -64,6 +69,13 @@ export class SmtpSink {
     await once(sink.server.server, 'listening');
     sink.port = (sink.server.server.address() as AddressInfo).port;
     return sink;
+  }
+
+  private refusal(at: SmtpSink['refuseAt']): (Error & { responseCode: number }) | undefined {
+    if (this.refuseWith === null || this.refuseAt !== at) return undefined;
+    const error = new Error(this.refuseWith >= 500 ? 'Mailbox unavailable' : 'Try again later') as Error & { responseCode: number };
+    error.responseCode = this.refuseWith;
+    return error;
   }
 
   get url(): string {
