@@ -7,7 +7,9 @@ export interface MailFacts {
   priority: string;
   status: string;
   kind: EscalationKind;
-  dueAt: number;
+  /** The target's own deadline: respondBy for the response kinds, resolveBy for the rest. */
+  deadlineAt: number;
+  /** When this escalation was recorded (its mail is written then, and may leave later). */
   firedAt: number;
   deadlineLabel: string;
   publicUrl: string;
@@ -74,14 +76,18 @@ export function wallClockLabel(ms: number, zone: string): string {
 /** The mail for one escalation: names the request, both departments, the deadline (provider zone and UTC), lateness, the chain and a link. */
 export function composeEscalationMail(f: MailFacts): ComposedMail {
   const link = `${f.publicUrl}/api/v1/requests/${f.requestId}`;
-  const local = wallClockLabel(f.dueAt, f.context.timezone);
-  const utc = new Date(f.dueAt).toISOString();
-  const overdue = f.firedAt - f.dueAt;
-  const timing = f.kind.endsWith('_warning')
-    ? `It is due at ${local}.`
-    : overdue >= 1000
-      ? `It is ${humanDuration(overdue)} past the deadline.`
-      : 'The deadline has just passed.';
+  const local = wallClockLabel(f.deadlineAt, f.context.timezone);
+  const utc = new Date(f.deadlineAt).toISOString();
+  // A warning or an early level comes before the deadline, a breach at it or after; the mail may
+  // leave later than it was written (SMTP down), so the figure says when it held.
+  const overdue = f.firedAt - f.deadlineAt;
+  const asOf = `as of ${new Date(f.firedAt).toISOString()}, when this escalation was recorded`;
+  const timing =
+    overdue <= -1000
+      ? `${humanDuration(overdue)} left before the deadline (${asOf}).`
+      : overdue >= 1000
+        ? `${humanDuration(overdue)} past the deadline (${asOf}).`
+        : `The deadline is now (${asOf}).`;
   const chainLines = [
     ...f.context.upstream.map((r) => `  waits on: ${r.title} (${r.status}) ${r.id}`),
     ...f.context.downstream.map((r) => `  needed by: ${r.title} (${r.status}) ${r.id}`),

@@ -149,7 +149,7 @@ export class EscalationService {
             priority: e.request.priority,
             status: e.request.status,
             kind: e.deadline.kind,
-            dueAt: e.deadline.dueAt,
+            deadlineAt: (e.deadline.kind.startsWith('response_') ? e.request.respondBy : e.request.resolveBy).getTime(),
             firedAt: now,
             deadlineLabel: LABEL[e.deadline.kind] ?? `escalation level ${e.deadline.kind.slice(6)} reached (${e.deadline.notify.replace('_', ' ')})`,
             publicUrl: this.config.publicUrl,

@@ -30,7 +30,7 @@ export class WorkerWarmUp implements OnApplicationBootstrap {
         priority: 'high',
         status: 'open',
         kind: i % 3 === 0 ? 'response_warning' : i % 3 === 1 ? 'resolution_breach' : `level-${i % 4}`,
-        dueAt: now - i * 61_000,
+        deadlineAt: now + (i % 2 ? 1 : -1) * i * 61_000,
         firedAt: now,
         deadlineLabel: 'warm-up',
         publicUrl: 'http://localhost',

@@ -119,6 +119,31 @@ describe('escalations at the deadline, by mail, exactly once', () => {
     expect((await read(request.id)).escalationLevel).toBe(5); // two breaches and three levels
   });
 
+  it("warning and level mails name the target's own deadline and the time left before it or past it", async () => {
+    const { serviceId } = await createFastService(t, shop, tokens, {
+      code: 'FAST-WORDS',
+      responseTarget: 'PT4S',
+      resolutionTarget: 'PT6S',
+      warnAtPercent: 50,
+      escalations: [
+        { atPercent: 50, notify: 'ops' },
+        { atPercent: 150, notify: 'ops' },
+      ],
+    });
+    const request = await raise(serviceId, 'Told how long is left');
+    await sink.waitFor(() => sink.about(request.id, 'level-2').length > 0, 15000, 'level 2');
+    const deadline = (kind: string) => sink.about(request.id, kind)[0].raw.match(/Deadline: .* \((\S+)\)/)?.[1];
+    const timing = (kind: string) => sink.about(request.id, kind)[0].raw.match(/\n(.*(?:left before|past) the deadline|The deadline is now).*\(as of /)?.[1];
+    expect(deadline('response_warning')).toBe(request.respondBy); // not the warning's own instant, 2 s earlier
+    expect(timing('response_warning')).toMatch(/^[1-3] s left before the deadline$/);
+    expect(deadline('response_breach')).toBe(request.respondBy);
+    expect(deadline('level-1')).toBe(request.resolveBy); // at 50 %: 3 s before resolveBy
+    expect(timing('level-1')).toMatch(/^[2-4] s left before the deadline$/);
+    expect(deadline('resolution_breach')).toBe(request.resolveBy);
+    expect(deadline('level-2')).toBe(request.resolveBy); // at 150 %: 3 s after it
+    expect(timing('level-2')).toMatch(/^[2-4] s past the deadline$/);
+  });
+
   // A refusal at MAIL FROM or RCPT TO (greylisting, a rate limit) used to stop its lane for good.
   it.each(['data', 'mail', 'rcpt'] as const)('SMTP refusing for a while (451 at %s): every mail arrives once after it returns', async (at) => {
     const { serviceId } = await createFastService(t, shop, tokens, { code: `FAST-SMTP-${at}`, responseTarget: 'PT1S', resolutionTarget: 'PT60S' });
