@@ -181,8 +181,10 @@ export class AgreementTermsView {
   @ApiProperty() version: number;
   @ApiProperty() responseTarget: string;
   @ApiProperty() resolutionTarget: string;
-  @ApiProperty({ nullable: true, type: String }) calendarId: string | null;
-  @ApiProperty() timezone: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The calendar the clocks count in (its own zone); null: around the clock in `timezone`' })
+  calendarId: string | null;
+  @ApiProperty({ description: "The provider department's zone when the request was opened: where a request with no calendar counts, and the zone of its mail" })
+  timezone: string;
   @ApiProperty() warnAtPercent: number;
 }
 
