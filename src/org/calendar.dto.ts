@@ -16,7 +16,12 @@ import {
 } from 'class-validator';
 import { IsIanaTimeZone } from '../common/validators';
 
-const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
+// The same ranges and words as the calendar check (business-time/calendar-definition): a start
+// is 00:00–23:59, an end 00:01–24:00 (00:00 passes here and is refused there, in the same words).
+const START = /^([01]\d|2[0-3]):[0-5]\d$/;
+const END = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
+const START_MESSAGE = 'must be a time "HH:MM" from 00:00 to 23:59';
+const END_MESSAGE = 'must be a time "HH:MM" from 00:01 to 24:00';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class WeeklyIntervalDto {
@@ -28,12 +33,12 @@ export class WeeklyIntervalDto {
 
   @ApiProperty({ example: '09:00' })
   @IsString({ message: 'must be a time HH:MM' })
-  @Matches(HHMM, { message: 'must be a time HH:MM from 00:00 to 24:00' })
+  @Matches(START, { message: START_MESSAGE })
   start: string;
 
   @ApiProperty({ example: '17:00', description: '24:00 ends the day' })
   @IsString({ message: 'must be a time HH:MM' })
-  @Matches(HHMM, { message: 'must be a time HH:MM from 00:00 to 24:00' })
+  @Matches(END, { message: END_MESSAGE })
   end: string;
 }
 
@@ -46,13 +51,13 @@ export class HolidayDto {
   @ApiPropertyOptional({ example: '12:00', description: 'with end: only this part of the day is closed' })
   @IsOptional()
   @IsString({ message: 'must be a time HH:MM' })
-  @Matches(HHMM, { message: 'must be a time HH:MM from 00:00 to 24:00' })
+  @Matches(START, { message: START_MESSAGE })
   start?: string;
 
   @ApiPropertyOptional({ example: '24:00' })
   @IsOptional()
   @IsString({ message: 'must be a time HH:MM' })
-  @Matches(HHMM, { message: 'must be a time HH:MM from 00:00 to 24:00' })
+  @Matches(END, { message: END_MESSAGE })
   end?: string;
 }
 
