@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { parseIsoDuration } from '../business-time';
+import { BeyondHorizonError, NoOpenTimeError, parseIsoDuration } from '../business-time';
+import { Clock } from '../common/clock';
 import { decodeCursor, Page, pageOf } from '../common/cursor';
 import { conflict, forbidden, invalid, notFound, type FieldProblem } from '../common/domain-error';
 import type { Actor } from '../identity/actor';
@@ -22,6 +23,7 @@ export class AgreementsService {
     private readonly services: ProviderServicesRepository,
     private readonly departments: DepartmentsRepository,
     private readonly calendars: CalendarsRepository,
+    private readonly clock: Clock,
   ) {}
 
   async create(actor: Actor, dto: CreateAgreementDto): Promise<AgreementView> {
@@ -36,6 +38,8 @@ export class AgreementsService {
     if (!mayManageAgreements(actor, service!.departmentId)) {
       throw forbidden("Only admin, ops or the provider department's head may add its agreements");
     }
+    const unreachable = await this.reachProblems(service!.departmentId, dto.calendarId, dto.resolutionTarget);
+    if (unreachable.length) throw invalid(unreachable);
     try {
       const saved = await this.agreements.saveVersion(
         {
@@ -87,6 +91,9 @@ export class AgreementsService {
     const responseTarget = dto.responseTarget ?? agreement.responseTarget;
     const resolutionTarget = dto.resolutionTarget ?? agreement.resolutionTarget;
     const problems = await this.termProblems(responseTarget, resolutionTarget, dto.calendarId);
+    if (problems.length === 0) {
+      problems.push(...(await this.reachProblems(service.departmentId, dto.calendarId === undefined ? agreement.calendarId : dto.calendarId, resolutionTarget)));
+    }
     if (problems.length) throw invalid(problems);
     const next: Agreement = {
       ...agreement,
@@ -108,6 +115,24 @@ export class AgreementsService {
         throw conflict('Another active agreement already covers this scope');
       }
       throw error;
+    }
+  }
+
+  /**
+   * A resolution target its calendar (the agreement's, else the provider department's) cannot reach
+   * within a century — PT100H in a calendar open one minute a week — would make every request under
+   * it a 422, each after seconds of searching; refused here instead.
+   */
+  private async reachProblems(providerDepartmentId: string, calendarId: string | null | undefined, resolutionTarget: string): Promise<FieldProblem[]> {
+    const effective = calendarId ?? (await this.departments.findById(providerDepartmentId))?.calendarId ?? null;
+    if (!effective) return [];
+    const calendar = await this.calendars.businessCalendar(effective, 'UTC');
+    try {
+      calendar.addBusinessSeconds(this.clock.now().getTime(), parseIsoDuration(resolutionTarget)!);
+      return [];
+    } catch (error) {
+      if (!(error instanceof NoOpenTimeError || error instanceof BeyondHorizonError)) throw error;
+      return [{ field: 'resolutionTarget', message: "cannot be reached within a century of the calendar's open time; choose a shorter target or a calendar open more often" }];
     }
   }
 

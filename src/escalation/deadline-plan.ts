@@ -1,5 +1,5 @@
 import type { NotifyTarget } from '../agreements/agreement-terms';
-import type { BusinessCalendar } from '../business-time';
+import { BeyondHorizonError, NoOpenTimeError, type BusinessCalendar } from '../business-time';
 import { resolutionDeadline, type PauseSpan } from '../requests/request-clocks';
 
 export type EscalationKind =
@@ -35,6 +35,23 @@ export interface PlannedDeadline {
 
 const share = (seconds: number, percent: number) => Math.max(1, Math.floor((seconds * percent) / 100));
 
+const NEVER = Number.POSITIVE_INFINITY;
+
+/**
+ * A deadline the calendar puts out of reach (closed for ten years, or more than a century of
+ * real time away: a level at 1000 % in a calendar opened one minute a week) is never planned.
+ * A request's own deadlines are checked when it is opened and when its calendar is edited (422);
+ * this keeps one request's far-off level from failing the sweep that fires its whole batch.
+ */
+function orNever(compute: () => number): number {
+  try {
+    return compute();
+  } catch (error) {
+    if (error instanceof NoOpenTimeError || error instanceof BeyondHorizonError) return NEVER;
+    throw error;
+  }
+}
+
 /**
  * Every escalation deadline still ahead of a request, earliest first, leaving out the kinds
  * already fired. Response deadlines count on the response clock (it never pauses); warnings at
@@ -46,13 +63,14 @@ export function planDeadlines(calendar: BusinessCalendar, facts: ClockFacts, fir
   const planned: PlannedDeadline[] = [];
   const start = facts.createdAt;
   if (facts.respondedAt === null) {
+    const onResponseClock = (seconds: number) => orNever(() => calendar.addBusinessSeconds(start, seconds));
     planned.push(
-      { kind: 'response_warning', dueAt: calendar.addBusinessSeconds(start, share(facts.responseTargetSeconds, facts.warnAtPercent)), notify: 'assignee' },
-      { kind: 'response_breach', dueAt: calendar.addBusinessSeconds(start, facts.responseTargetSeconds), notify: 'provider_head' },
+      { kind: 'response_warning', dueAt: onResponseClock(share(facts.responseTargetSeconds, facts.warnAtPercent)), notify: 'assignee' },
+      { kind: 'response_breach', dueAt: onResponseClock(facts.responseTargetSeconds), notify: 'provider_head' },
     );
   }
   if (!facts.paused) {
-    const onResolutionClock = (seconds: number) => resolutionDeadline(calendar, start, seconds, facts.pauses);
+    const onResolutionClock = (seconds: number) => orNever(() => resolutionDeadline(calendar, start, seconds, facts.pauses));
     planned.push(
       { kind: 'resolution_warning', dueAt: onResolutionClock(share(facts.resolutionTargetSeconds, facts.warnAtPercent)), notify: 'assignee' },
       { kind: 'resolution_breach', dueAt: onResolutionClock(facts.resolutionTargetSeconds), notify: 'provider_head' },
@@ -63,7 +81,7 @@ export function planDeadlines(calendar: BusinessCalendar, facts: ClockFacts, fir
       })),
     );
   }
-  const due = planned.filter((d) => !fired.has(d.kind));
+  const due = planned.filter((d) => !fired.has(d.kind) && d.dueAt !== NEVER);
   // The chain check is not an escalation of its own: it may come again in every at-risk episode.
   if (facts.chainCheckAt !== null) due.push({ kind: CHAIN_CHECK, dueAt: facts.chainCheckAt, notify: 'provider_head' });
   return due.sort((a, b) => a.dueAt - b.dueAt || a.kind.localeCompare(b.kind));

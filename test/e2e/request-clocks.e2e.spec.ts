@@ -261,16 +261,26 @@ describe('request clocks in the provider business hours', () => {
       expect(sparse.body.message).toMatch(/No deadline can be computed/);
       expect((await t.http.get(`/api/v1/calendars/${calendarId}`).set(ops())).body.weeklyHours).toEqual(weekdays);
       for (const request of open) expect(await get(request.id)).toMatchObject({ version: request.version, resolveBy: request.resolveBy });
-    });
+    }, 30_000);
 
-    it('answers 422, not 500, for a request whose deadline would lie more than a century away', async () => {
+    it('refuses an agreement whose target its calendar cannot reach within a century (400)', async () => {
       const sparse = await t.http.post('/api/v1/calendars').set(ops()).send({ name: 'Wednesday noon', timezone: 'UTC', weeklyHours: [{ weekday: 3, start: '12:00', end: '12:01' }] });
       expect(sparse.status).toBe(201);
-      const urgent = await t.http.post('/api/v1/agreements').set(admin()).send({ serviceId, priority: 'urgent', responseTarget: 'PT1M', resolutionTarget: 'PT100H', calendarId: sparse.body.id });
+      const refused = await t.http.post('/api/v1/agreements').set(admin()).send({ serviceId, priority: 'high', responseTarget: 'PT1M', resolutionTarget: 'PT100H', calendarId: sparse.body.id });
+      expect(refused.status).toBe(400);
+      expect(refused.body.details).toEqual([{ field: 'resolutionTarget', message: expect.stringContaining('century') }]);
+    }, 30_000);
+
+    it('answers 422, not 500, for a request whose deadline would lie more than a century away', async () => {
+      // The agreement was reachable when saved; its calendar was made sparse later, with no request open in it.
+      const later = await t.http.post('/api/v1/calendars').set(ops()).send({ name: 'Made sparse later', timezone: 'UTC', weeklyHours: weekdays });
+      const urgent = await t.http.post('/api/v1/agreements').set(admin()).send({ serviceId, priority: 'urgent', responseTarget: 'PT1M', resolutionTarget: 'PT100H', calendarId: later.body.id });
       expect(urgent.status).toBe(201);
+      const thinned = await t.http.patch(`/api/v1/calendars/${later.body.id}`).set(ops()).send({ weeklyHours: [{ weekday: 3, start: '12:00', end: '12:01' }] });
+      expect(thinned.status).toBe(200);
       const refused = await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title: 'Too far', priority: 'urgent' });
       expect(refused.status).toBe(422);
       expect(refused.body).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity', message: expect.stringMatching(/century/) });
-    });
+    }, 30_000);
   });
 });
