@@ -3,7 +3,9 @@ import type { EntityManager } from 'typeorm';
 import type { BusinessCalendar } from '../business-time';
 import { ChainService } from '../chains/chain.service';
 import { DeadlineScheduler, type ScheduledDeadline } from '../escalation/deadline-scheduler';
+import { toClockInstant } from './request-clocks';
 import { RequestClockService } from './request-clock.service';
+import { isFinished } from './request-lifecycle';
 import type { ServiceRequest } from './request.entity';
 import { RequestsRepository, type NewEvent } from './requests.repository';
 
@@ -33,10 +35,13 @@ export class CalendarReapplyService {
 
   async reapply(manager: EntityManager, calendarId: string, calendar: BusinessCalendar, actorId: string, now: Date): Promise<CalendarReapplied> {
     const outcome: CalendarReapplied = { moved: [], timers: [] };
+    const at = new Date(toClockInstant(now));
     for (let after: string | null = null; ; ) {
       const ids = await this.requests.runningIdsInCalendar(manager, calendarId, after, BATCH);
       for (const id of ids) {
         const request = (await this.requests.findForUpdate(manager, id))!;
+        // Locked now: it may have been resolved or re-prioritised onto other terms since the id was read.
+        if (isFinished(request.status) || request.terms.calendarId !== calendarId) continue;
         const pauses = await this.requests.pausesOf([id], manager);
         const next = this.clocks.deadlines(calendar, request.terms, request.createdAt, pauses);
         const respondBy = request.respondedAt ? request.respondBy : next.respondBy;
@@ -47,7 +52,7 @@ export class CalendarReapplyService {
           requestId: id,
           actorId,
           type: 'deadlines_moved',
-          at: now,
+          at,
           before: { calendarId, respondBy: request.respondBy.toISOString(), resolveBy: request.resolveBy.toISOString() },
           after: { calendarId, respondBy: respondBy.toISOString(), resolveBy: resolveBy.toISOString() },
         };
