@@ -31,7 +31,7 @@ export class EscalationMetrics {
       registers,
     });
     this.mailsSent = new Counter({ name: 'handoff_mails_sent_total', help: 'Escalation mails accepted by SMTP', registers });
-    this.mailsFailed = new Counter({ name: 'handoff_mails_failed_total', help: 'Escalation mails given up on', labelNames: ['reason'], registers });
+    this.mailsFailed = new Counter({ name: 'handoff_mails_failed_total', help: 'Escalation mails given up on (reason refused, retries_exhausted), and recipients refused while the rest took the mail (recipient_refused)', labelNames: ['reason'], registers });
     new Gauge({
       name: 'handoff_mails_pending',
       help: 'Escalation mails in the outbox not yet accepted by SMTP',

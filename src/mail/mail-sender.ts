@@ -6,7 +6,7 @@ import { claimAbandoned, SEND_CLAIMED_WITHIN_SECONDS, STALE_CLAIM_SECONDS } from
 import { MAILS_PER_JOB, MailQueue } from './mail-queue';
 import { isPermanentSmtpRefusal, MailTransport, SentMark, type MailLane } from './mail-transport';
 import type { OutboxMail } from './outbox-mail.entity';
-import { SmtpSendError } from './smtp-lane';
+import { SmtpSendError, type RefusedRecipient } from './smtp-lane';
 
 /** Besides its own, a mail job takes this many other due mails (sent on its lane and idle ones). */
 const BATCH = MAILS_PER_JOB - 1;
@@ -130,16 +130,29 @@ export class MailSender implements OnModuleDestroy {
     const mark = new SentMark(mail.id);
     let marking: Promise<void> | null = null;
     try {
-      await lane.smtp.send(envelope, raw, () => {
+      const refused = await lane.smtp.send(envelope, raw, () => {
         marking = mark.writeTo(marker);
       });
       await mark.writeTo(marker);
       this.metrics.mailsSent.inc();
+      if (refused.length) await this.partlyRefused(marker, mail, refused);
       return 'sent';
     } catch (error) {
       if (marking) await (marking as Promise<void>).catch(() => undefined);
       return this.failed(marker, mail, error instanceof SmtpSendError ? error.smtpError : error);
     }
+  }
+
+  /**
+   * The server took the mail for some recipients and refused others (a mailbox that does not exist):
+   * sent, and the refusal kept in `last_error`, logged and counted, so an address book error shows.
+   * Not retried: the message is out, and a second one to the others would be a duplicate.
+   */
+  private async partlyRefused(marker: Client, mail: ClaimedMail, refused: RefusedRecipient[]): Promise<void> {
+    const message = `sent, but refused for ${refused.map((r) => `${r.address} (${r.response})`).join(', ')}`.slice(0, 1000);
+    await marker.query(`UPDATE mail_outbox SET last_error = $2 WHERE id = $1 AND status = 'sent'`, [mail.id, message]);
+    this.metrics.mailsFailed.inc({ reason: 'recipient_refused' }, refused.length);
+    this.logger.warn(`mail ${mail.id}: ${message}`);
   }
 
   /**

@@ -35,6 +35,12 @@ const isDataCommand = (chunk: unknown) => {
 
 const RESET_TIMEOUT_MS = 5000;
 
+export interface RefusedRecipient {
+  address: string;
+  /** The server's answer to its RCPT TO. */
+  response: string;
+}
+
 export class SmtpSendError extends Error {
   constructor(
     readonly smtpError: unknown,
@@ -55,7 +61,8 @@ export class SmtpLane {
 
   constructor(private readonly target: SmtpTarget) {}
 
-  async send(envelope: { from: string; to: string[] }, raw: Buffer, atCommitPoint: () => void): Promise<void> {
+  /** Resolves with the recipients the server refused while it took the message for the others (none, as a rule). */
+  async send(envelope: { from: string; to: string[] }, raw: Buffer, atCommitPoint: () => void): Promise<RefusedRecipient[]> {
     const connection = await this.connected();
     const socket = connection._socket as Socket;
     const write = socket.write;
@@ -92,7 +99,10 @@ export class SmtpLane {
       }
     };
     try {
-      await new Promise<void>((resolve, reject) => connection.send(envelope, raw, (error) => (error ? reject(error) : resolve())));
+      const info = await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
+        connection.send(envelope, raw, (error, sent) => (error ? reject(error) : resolve(sent))),
+      );
+      return (info.rejected ?? []).map((address, i) => ({ address, response: String(info.rejectedErrors?.[i]?.response ?? '') }));
     } catch (error) {
       // Unwrapped first: a refusal of the pipelined MAIL FROM or RCPT TO comes after DATA was
       // written, and a still-wrapped socket would cork the RSET below, whose answer never came.

@@ -190,6 +190,29 @@ describe('escalations at the deadline, by mail, exactly once', () => {
     await sink.waitFor(() => sink.about(next.id).length === 2, 15000, 'the mail after the refusal');
   });
 
+  it('one recipient refused while the others take the mail: sent once to them, the refusal kept on the outbox row', async () => {
+    const gone = 'olaf.ops@flowers.example';
+    const second = await t.http
+      .post('/api/v1/users')
+      .set(bearer(tokens.admin))
+      .send({ email: gone, name: 'Olaf, ops (left the company)', password: 'correct-horse-battery', role: 'ops' });
+    expect(second.status).toBe(201);
+    sink.unknownMailboxes.add(gone);
+    try {
+      // The level falls due 8 s on: past the 5 s for which a worker keeps the list of ops addresses.
+      const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-PART', responseTarget: 'PT1S', resolutionTarget: 'PT8S', escalations: [{ atPercent: 100, notify: 'ops' }] });
+      const request = await raise(serviceId, 'Ops told, one address gone');
+      await sink.waitFor(() => sink.about(request.id, 'level-1').length === 1, 20000, 'the level-1 mail');
+      await sleep(1000);
+      expect(sink.about(request.id, 'level-1').map((m) => m.to)).toEqual([['ops@flowers.example']]);
+      const rows = await t.dataSource.query(`SELECT status, last_error FROM mail_outbox WHERE request_id = $1 AND kind = 'level-1'`, [request.id]);
+      expect(rows).toEqual([{ status: 'sent', last_error: expect.stringMatching(/^sent, but refused for olaf\.ops@flowers\.example \(550/) }]);
+    } finally {
+      sink.unknownMailboxes.delete(gone);
+      await t.http.patch(`/api/v1/users/${second.body.id}`).set(bearer(tokens.admin)).send({ active: false });
+    }
+  });
+
   it('Redis keys of the queues wiped while timers are pending: every mail still arrives, once', async () => {
     const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-WIPE', responseTarget: 'PT3S', resolutionTarget: 'PT60S' });
     const requests = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => raise(serviceId, `Survives a Redis wipe ${i}`)));

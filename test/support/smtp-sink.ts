@@ -21,6 +21,8 @@ export class SmtpSink {
   refuseWith: number | null = null;
   /** Which answer refuses: the end of data (default), MAIL FROM, or RCPT TO. */
   refuseAt: 'data' | 'mail' | 'rcpt' = 'data';
+  /** Mailboxes that do not exist here: RCPT TO answers 550 for them, whatever else is set. */
+  readonly unknownMailboxes = new Set<string>();
   /** Connection-level errors the server saw (resets by killed clients), kept for a failing test's message. */
   readonly connectionErrors: string[] = [];
   private server!: SMTPServer;
@@ -35,7 +37,10 @@ export class SmtpSink {
       onMailFrom(_address, _session, callback) {
         callback(sink.refusal('mail'));
       },
-      onRcptTo(_address, _session, callback) {
+      onRcptTo(address, _session, callback) {
+        if (sink.unknownMailboxes.has(address.address)) {
+          return callback(Object.assign(new Error('No such mailbox'), { responseCode: 550 }));
+        }
         callback(sink.refusal('rcpt'));
       },
       onData(stream, session, callback) {
