@@ -3,11 +3,11 @@ import { ApiCreatedResponse, ApiOkResponse, ApiPropertyOptional, ApiTags } from 
 import { IsOptional, IsUUID } from 'class-validator';
 import { ApiConflict, ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
+import { ParseIdPipe } from '../common/validation';
 import type { Actor } from '../identity/actor';
 import { CurrentActor } from '../identity/auth.decorators';
 import { AgreementView, CreateAgreementDto, UpdateAgreementDto } from './agreement.dto';
 import { AgreementsService } from './agreements.service';
-import { ParseIdPipe } from '../common/validation';
 
 class AgreementListQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })

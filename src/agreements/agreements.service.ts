@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BeyondHorizonError, NoOpenTimeError, parseIsoDuration } from '../business-time';
+import { isOutOfReach, parseIsoDuration } from '../business-time';
 import { Clock } from '../common/clock';
 import { decodeCursor, Page, pageOf } from '../common/cursor';
 import { conflict, forbidden, invalid, notFound, type FieldProblem } from '../common/domain-error';
@@ -131,7 +131,7 @@ export class AgreementsService {
       calendar.addBusinessSeconds(this.clock.now().getTime(), parseIsoDuration(resolutionTarget)!);
       return [];
     } catch (error) {
-      if (!(error instanceof NoOpenTimeError || error instanceof BeyondHorizonError)) throw error;
+      if (!isOutOfReach(error)) throw error;
       return [{ field: 'resolutionTarget', message: "cannot be reached within a century of the calendar's open time; choose a shorter target or a calendar open more often" }];
     }
   }

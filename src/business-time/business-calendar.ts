@@ -48,6 +48,10 @@ export class BeyondHorizonError extends RangeError {
   }
 }
 
+/** Whether a computation gave up because the calendar puts the answer out of reach (either error above). */
+export const isOutOfReach = (error: unknown): error is NoOpenTimeError | BeyondHorizonError =>
+  error instanceof NoOpenTimeError || error instanceof BeyondHorizonError;
+
 /** A stretch of real time [from, to) during which the zone's UTC offset is offsetMs. */
 interface OffsetPiece {
   from: number;

@@ -2,6 +2,7 @@ import { Controller, Get, Injectable, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { notFound } from '../common/domain-error';
+import { ParseIdPipe } from '../common/validation';
 import type { Actor } from '../identity/actor';
 import { isOpsOrAdmin } from '../identity/actor';
 import { CurrentActor } from '../identity/auth.decorators';
@@ -9,7 +10,6 @@ import { RequestClockService } from '../requests/request-clock.service';
 import { canSee } from '../requests/request-access';
 import { checkBudget, type BudgetCheck, type BudgetHop } from './chain-budget';
 import { ChainsRepository } from './chains.repository';
-import { ParseIdPipe } from '../common/validation';
 
 class ChainNodeView {
   @ApiProperty({ format: 'uuid' }) id: string;

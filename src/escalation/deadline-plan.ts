@@ -1,5 +1,5 @@
 import type { NotifyTarget } from '../agreements/agreement-terms';
-import { BeyondHorizonError, NoOpenTimeError, type BusinessCalendar } from '../business-time';
+import { isOutOfReach, type BusinessCalendar } from '../business-time';
 import { resolutionDeadline, type PauseSpan } from '../requests/request-clocks';
 
 export type EscalationKind =
@@ -47,7 +47,7 @@ function orNever(compute: () => number): number {
   try {
     return compute();
   } catch (error) {
-    if (error instanceof NoOpenTimeError || error instanceof BeyondHorizonError) return NEVER;
+    if (isOutOfReach(error)) return NEVER;
     throw error;
   }
 }

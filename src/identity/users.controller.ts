@@ -2,10 +2,10 @@ import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiConflict, ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
+import { ParseIdPipe } from '../common/validation';
 import { Roles } from './auth.decorators';
 import { CreateUserDto, UpdateUserDto, UserView } from './user.dto';
 import { UsersService } from './users.service';
-import { ParseIdPipe } from '../common/validation';
 
 @ApiTags('identity')
 @ApiSignedIn()

@@ -2,11 +2,11 @@ import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
+import { ParseIdPipe } from '../common/validation';
 import type { Actor } from '../identity/actor';
 import { CurrentActor, Roles } from '../identity/auth.decorators';
 import { CalendarView, CreateCalendarDto, UpdateCalendarDto } from './calendar.dto';
 import { CalendarsService } from './calendars.service';
-import { ParseIdPipe } from '../common/validation';
 
 @ApiTags('organisation')
 @ApiSignedIn()

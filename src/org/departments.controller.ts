@@ -2,10 +2,10 @@ import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiConflict, ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
+import { ParseIdPipe } from '../common/validation';
 import { Roles } from '../identity/auth.decorators';
 import { CreateDepartmentDto, DepartmentView, UpdateDepartmentDto } from './department.dto';
 import { DepartmentsService } from './departments.service';
-import { ParseIdPipe } from '../common/validation';
 
 @ApiTags('organisation')
 @ApiSignedIn()

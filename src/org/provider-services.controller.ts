@@ -3,11 +3,11 @@ import { ApiCreatedResponse, ApiOkResponse, ApiPropertyOptional, ApiTags } from 
 import { IsOptional, IsUUID } from 'class-validator';
 import { ApiConflict, ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
+import { ParseIdPipe } from '../common/validation';
 import type { Actor } from '../identity/actor';
 import { CurrentActor } from '../identity/auth.decorators';
 import { CreateServiceDto, ServiceView, UpdateServiceDto } from './provider-service.dto';
 import { ProviderServicesService } from './provider-services.service';
-import { ParseIdPipe } from '../common/validation';
 
 class ServiceListQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'only this provider department' })

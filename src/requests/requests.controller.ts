@@ -14,6 +14,7 @@ import { ApiMissing, ApiSignedIn } from '../common/api-docs';
 import { Page, PageQuery } from '../common/cursor';
 import { invalid } from '../common/domain-error';
 import { ErrorBody } from '../common/error-shape';
+import { ParseIdPipe } from '../common/validation';
 import type { Actor } from '../identity/actor';
 import { CurrentActor } from '../identity/auth.decorators';
 import { RequestDependenciesService, type DependencyLink } from './request-dependencies.service';
@@ -30,7 +31,6 @@ import {
   UpdateRequestDto,
 } from './request.dto';
 import { RequestsService } from './requests.service';
-import { ParseIdPipe } from '../common/validation';
 
 class DependencyView implements DependencyLink {
   @ApiProperty({ format: 'uuid' }) requestId: string;
