@@ -11,6 +11,8 @@ import { SmtpSendError, type RefusedRecipient } from './smtp-lane';
 /** Besides its own, a mail job takes this many other due mails (sent on its lane and idle ones). */
 const BATCH = MAILS_PER_JOB - 1;
 
+const DEFERRED_LOG_INTERVAL_MS = 10_000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a mail job did: mails sent, put back for a later attempt, and failed for good. */
@@ -39,6 +41,8 @@ export class MailSender implements OnModuleDestroy {
   private readonly logger = new Logger('MailSender');
   /** Set when shutdown begins: a job sends what it has claimed and claims no more. */
   private stopping = false;
+  /** Temporary failures since the last warning about them: an outage is one line per interval, not one per attempt. */
+  private deferred = { count: 0, lastError: '', loggedAt: 0 };
 
   constructor(
     private readonly transport: MailTransport,
@@ -143,6 +147,16 @@ export class MailSender implements OnModuleDestroy {
     }
   }
 
+  /** At most one warning per DEFERRED_LOG_INTERVAL_MS while mail is being put off (SMTP down, greylisting). */
+  private noteDeferred(message: string): void {
+    this.deferred.count++;
+    this.deferred.lastError = message;
+    const now = Date.now();
+    if (now - this.deferred.loggedAt < DEFERRED_LOG_INTERVAL_MS) return;
+    this.logger.warn(`mail not delivered yet: ${this.deferred.count} attempt(s) failed for now since the last such line, each retried with backoff; last error: ${this.deferred.lastError}`);
+    this.deferred = { count: 0, lastError: '', loggedAt: now };
+  }
+
   /**
    * The server took the mail for some recipients and refused others (a mailbox that does not exist):
    * sent, and the refusal kept in `last_error`, logged and counted, so an address book error shows.
@@ -187,6 +201,7 @@ export class MailSender implements OnModuleDestroy {
       message,
       new Date(nextAttempt),
     ]);
+    this.noteDeferred(message);
     return nextAttempt;
   }
 }
