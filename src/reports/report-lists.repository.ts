@@ -64,13 +64,21 @@ export class ReportListsRepository {
     );
   }
 
-  /** Escalations fired before `before` (or ever), newest first. */
-  escalations(scope: ReportScope, before: Date | null, limit: number): Promise<EscalationLogRow[]> {
+  /**
+   * Escalations fired before `before` (or ever) and after the cursor's (firedAt, id) in the order,
+   * newest first. fired_at is always written from a JavaScript Date, so the cursor's milliseconds
+   * are the whole value.
+   */
+  escalations(scope: ReportScope, before: Date | null, after: { firedAt: Date; id: string } | null, limit: number): Promise<EscalationLogRow[]> {
     const params: unknown[] = [limit];
     const where = ['true'];
     if (before) {
       params.push(before);
       where.push(`e.fired_at < $${params.length}`);
+    }
+    if (after) {
+      params.push(after.firedAt, after.id);
+      where.push(`(e.fired_at, e.id) < ($${params.length - 1}, $${params.length}::uuid)`);
     }
     if (scope) {
       params.push(scope.departmentId);

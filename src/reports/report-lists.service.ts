@@ -63,22 +63,27 @@ export class ReportListsService {
     if (query.before !== undefined && before === null) {
       throw new DomainError('invalid', 'before: is not a real instant', [{ field: 'before', message: 'is not a real instant' }]);
     }
+    const limit = query.limit ?? 50;
+    let after: { firedAt: Date; id: string } | null = null;
+    if (query.cursor) {
+      const [firedAt, id] = decodeCursor(query.cursor, ['instant', 'uuid']);
+      after = { firedAt: new Date(firedAt), id };
+    }
     const [rows, labels] = await Promise.all([
-      this.lists.escalations(reportScopeOf(actor), before === null ? null : new Date(before), query.limit ?? 50),
+      this.lists.escalations(reportScopeOf(actor), before === null ? null : new Date(before), after, limit + 1),
       this.reports.labels(),
     ]);
-    return {
-      items: rows.map((e) => ({
-        id: e.id,
-        requestId: e.request_id,
-        requestTitle: e.title,
-        kind: e.kind,
-        dueAt: e.due_at.toISOString(),
-        firedAt: e.fired_at.toISOString(),
-        provider: refOf(labels.departments, e.provider_department_id),
-        customer: refOf(labels.departments, e.customer_department_id),
-        recipients: e.recipients,
-      })),
-    };
+    const items = rows.map((e) => ({
+      id: e.id,
+      requestId: e.request_id,
+      requestTitle: e.title,
+      kind: e.kind,
+      dueAt: e.due_at.toISOString(),
+      firedAt: e.fired_at.toISOString(),
+      provider: refOf(labels.departments, e.provider_department_id),
+      customer: refOf(labels.departments, e.customer_department_id),
+      recipients: e.recipients,
+    }));
+    return pageOf(items, limit, (item) => [item.firedAt, item.id]);
   }
 }

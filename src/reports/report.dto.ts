@@ -87,12 +87,19 @@ export class EscalationLogQuery {
   @Max(200, { message: 'must be a whole number from 1 to 200' })
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'only escalations fired before this instant (the previous page’s last firedAt)' })
+  @ApiPropertyOptional({ description: 'only escalations fired before this instant' })
   @IsOptional()
   @IsString({ message: INSTANT_OR_DATE_MESSAGE })
   @MaxLength(40)
   @Matches(INSTANT_OR_DATE, { message: INSTANT_OR_DATE_MESSAGE })
   before?: string;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page: pages back through escalations fired at the same instant too' })
+  @IsOptional()
+  @IsString({ message: 'must be a cursor this list gave out' })
+  @MaxLength(500)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'must be a cursor this list gave out' })
+  cursor?: string;
 }
 
 export class ReportGroupView {
@@ -214,4 +221,5 @@ export class EscalationLogItemView {
 
 export class EscalationLogView {
   @ApiProperty({ type: [EscalationLogItemView] }) items: EscalationLogItemView[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
