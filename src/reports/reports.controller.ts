@@ -2,6 +2,7 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import accepts from 'accepts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DateTime } from 'luxon';
 import { ApiSignedIn } from '../common/api-docs';
 import type { Actor } from '../identity/actor';
 import { CurrentActor, Roles } from '../identity/auth.decorators';
@@ -34,7 +35,8 @@ function sendAs(response: FastifyReply, name: string, csv: string): string {
   return csv;
 }
 
-const day = (iso: string) => iso.slice(0, 10);
+/** The date of an instant in the report's zone: the dates the caller asked for, in the file's name. */
+const day = (iso: string, zone = 'UTC') => DateTime.fromISO(iso, { zone }).toISODate();
 
 @ApiTags('reports')
 @ApiSignedIn()
@@ -59,7 +61,7 @@ export class ReportsController {
     void response.header('Vary', 'Accept');
     const report = await this.sla.report(actor, query);
     if (!wantsCsv(query.format, request)) return report;
-    return sendAs(response, `sla-${report.groupBy}-${day(report.from)}-${day(report.to)}`, slaReportCsv(report));
+    return sendAs(response, `sla-${report.groupBy}-${day(report.from, query.timezone)}-${day(report.to, query.timezone)}`, slaReportCsv(report));
   }
 
   @Get('sla/trend')
@@ -74,7 +76,7 @@ export class ReportsController {
     void response.header('Vary', 'Accept');
     const trend = await this.sla.trend(actor, query);
     if (!wantsCsv(query.format, request)) return trend;
-    return sendAs(response, `sla-trend-${trend.groupBy}-${trend.interval}-${day(trend.from)}-${day(trend.to)}`, slaTrendCsv(trend));
+    return sendAs(response, `sla-trend-${trend.groupBy}-${trend.interval}-${day(trend.from, trend.timezone)}-${day(trend.to, trend.timezone)}`, slaTrendCsv(trend));
   }
 
   @Get('root-cause')
@@ -89,7 +91,7 @@ export class ReportsController {
     void response.header('Vary', 'Accept');
     const report = await this.rootCause.report(actor, query);
     if (!wantsCsv(query.format, request)) return report;
-    return sendAs(response, `root-cause-${day(report.from)}-${day(report.to)}`, rootCauseCsv(report));
+    return sendAs(response, `root-cause-${day(report.from, query.timezone)}-${day(report.to, query.timezone)}`, rootCauseCsv(report));
   }
 
   @Get('at-risk')

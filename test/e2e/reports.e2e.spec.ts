@@ -159,6 +159,9 @@ describe('SLA report (GET /api/v1/reports/sla) on a day worked out by hand', () 
       expect(answer.text.endsWith('\r\n')).toBe(true);
     }
     expect(viaAccept.text).toBe(viaFormat.text);
+    // The file is named after the dates asked for, in the zone they were asked in (not their UTC instants).
+    const amsterdam = await t.http.get('/api/v1/reports/sla?from=2026-12-01&to=2026-12-02&timezone=Europe/Amsterdam&format=csv').set(bearer(tokens.ops));
+    expect(amsterdam.headers['content-disposition']).toBe('attachment; filename="sla-provider-2026-12-01-2026-12-02.csv"');
     const records = csvRecords(viaFormat.text);
     expect(records).toHaveLength(json.rows.length);
     records.forEach((record, i) => {
