@@ -196,6 +196,7 @@ export const DASHBOARD_SCRIPT = `
     var sign = seconds < 0 ? '−' : '';
     var s = Math.abs(seconds);
     if (s < 90) return sign + Math.round(s) + ' s';
+    if (s < 600) return sign + Math.floor(Math.round(s) / 60) + ' min' + (Math.round(s) % 60 ? ' ' + (Math.round(s) % 60) + ' s' : '');
     if (s < 5400) return sign + Math.round(s / 60) + ' min';
     if (s < 172800) return sign + (s / 3600).toFixed(1) + ' h';
     return sign + (s / 86400).toFixed(1) + ' d';
@@ -246,7 +247,7 @@ export const DASHBOARD_SCRIPT = `
     });
     var datasets = Object.keys(pairs).sort(function (a, b) { return pairs[a].label.localeCompare(pairs[b].label); }).map(function (key, i) {
       var color = PALETTE[i % PALETTE.length];
-      return { label: pairs[key].label, data: pairs[key].values, borderColor: color, backgroundColor: color, spanGaps: true, tension: 0, pointRadius: 3 };
+      return { label: pairs[key].label, data: pairs[key].values, borderColor: color, backgroundColor: color, spanGaps: true, tension: 0, pointRadius: 3, clip: false };
     });
     if (charts[id]) charts[id].destroy();
     charts[id] = new Chart(byId(id), {
@@ -255,6 +256,7 @@ export const DASHBOARD_SCRIPT = `
       options: {
         animation: false,
         maintainAspectRatio: false,
+        layout: { padding: { top: 6 } }, // a point at 100 % is drawn whole, not cut by the top edge
         scales: { y: { min: 0, max: 100, title: { display: true, text: '% met' } } },
         plugins: { legend: { position: 'bottom' } }
       }
