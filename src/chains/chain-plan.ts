@@ -50,7 +50,7 @@ export class ChainCycleError extends Error {}
  * The chain arithmetic (docs/chains.md):
  * - latest finish, backwards: the earliest of the node's own resolveBy, neededBy and
  *   externalDueAt, and, for each unfinished request that depends on it, that request's latest
- *   finish minus its lead time, subtracted in the downstream provider's calendar;
+ *   finish minus its remaining work (as below), subtracted in the downstream provider's calendar;
  * - projected finish, forwards: no earlier than now and the projected finishes of its
  *   unfinished dependencies, plus its remaining work (lead time minus work done), in its
  *   provider's calendar;
@@ -97,7 +97,8 @@ export function planChain(nodes: readonly ChainNode[], links: readonly ChainLink
       const dependent = byId.get(d)!;
       const dependentLatest = latest.get(d);
       if (dependent.finished || dependentLatest === null || dependentLatest === undefined) continue;
-      bound = Math.min(bound, dependent.calendar.subtractBusinessSeconds(dependentLatest, Math.ceil(dependent.leadSeconds)));
+      // Its remaining work, as the forward pass adds it: work it has done already need not fit after this one.
+      bound = Math.min(bound, dependent.calendar.subtractBusinessSeconds(dependentLatest, Math.ceil(remaining.get(d)!)));
     }
     latest.set(id, bound);
   }

@@ -117,6 +117,33 @@ describe('chain slack on random DAGs', () => {
   });
 });
 
+describe('work a downstream request has done already', () => {
+  // Found from outside: the courier had worked half his hour before the bouquet request was
+  // linked; the forward pass counted only his remaining half hour, the backward pass subtracted
+  // the whole hour, and the chain went "at risk" (and mailed) while the promise was being kept.
+  const two = (leadU: number, workedU: number, leadD: number, workedD: number, promise: number): ChainNode[] => [
+    { id: 'up', finished: false, finishedAt: null, resolveBy: NOW + 1000 * H * 1000, neededBy: null, externalDueAt: null, leadSeconds: leadU, workedSeconds: workedU, paused: false, calendar: AROUND_THE_CLOCK },
+    { id: 'down', finished: false, finishedAt: null, resolveBy: NOW + 1000 * H * 1000, neededBy: null, externalDueAt: NOW + promise * 1000, leadSeconds: leadD, workedSeconds: workedD, paused: false, calendar: AROUND_THE_CLOCK },
+  ];
+  const link = [{ requestId: 'down', dependsOnId: 'up' }];
+
+  it('the worked example: half the courier hour done, the promise kept, nothing at risk', () => {
+    const plans = planChain(two(3600, 0, 3600, 1800, 6000), link, NOW);
+    expect(plans.get('down')).toMatchObject({ projectedFinishAt: NOW + 5400 * 1000, ownSlackSeconds: 600, atRisk: false });
+    expect(plans.get('up')).toMatchObject({ projectedFinishAt: NOW + 3600 * 1000, latestFinishAt: NOW + 4200 * 1000, ownSlackSeconds: 600, atRisk: false });
+  });
+
+  it('on a two-request chain around the clock, both have the same own slack, whatever either has worked', () => {
+    fc.assert(
+      fc.property(fc.nat(40 * H), fc.nat(40 * H), fc.nat(40 * H), fc.nat(40 * H), fc.integer({ min: 1, max: 100 * H }), (leadU, workedU, leadD, workedD, promise) => {
+        const plans = planChain(two(leadU, workedU, leadD, workedD, promise), link, NOW);
+        expect(plans.get('up')!.ownSlackSeconds).toBe(plans.get('down')!.ownSlackSeconds);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('the flower shop, worked by hand (around-the-clock calendars, times in UTC)', () => {
   // Delivery promised to the customer at 16:00; the courier needs 1 h, the designer 2 h, the buyer 3 h.
   const node = (id: string, leadH: number, extra: Partial<ChainNode> = {}): ChainNode => ({
