@@ -100,7 +100,7 @@ export class ChainService {
           bottleneckRequestId: open ? p.bottleneckRequestId : null,
         };
       });
-      const escalated = await this.judgeEpisodes(manager, rows, byId, links, plans, now, timers);
+      const escalated = await this.judgeEpisodes(manager, rows, byId, nodes, links, plans, now, timers);
       // Only the rows whose figures moved: fewer row versions, and no write at all when none did.
       // When nothing but these derived figures was written, which the next recompute writes again,
       // the commit need not wait for the WAL flush (docs/chains.md, "Recomputing cheaply").
@@ -197,8 +197,9 @@ export class ChainService {
     manager: EntityManager,
     rows: ServiceRequest[],
     byId: Map<string, ServiceRequest>,
+    nodes: ChainNode[],
     links: ChainLink[],
-    plans: Map<string, NodePlan>,
+    chainPlans: Map<string, NodePlan>,
     now: number,
     timers: ScheduledDeadline[],
   ): Promise<{ requestId: string; mailId: string }[]> {
@@ -209,7 +210,18 @@ export class ChainService {
     // is looked at again at least this often, besides the moment its slack would cross zero.
     const refreshAt = now + CHAIN_REFRESH_SECONDS * 1000;
     for (const end of ends) {
-      const path = [...pathInto(end.id, links)].filter((id) => openIds.has(id));
+      const upstream = pathInto(end.id, links);
+      // Judged against this end's own deadlines only: in a chain with two ends, a request late for
+      // one end's promise does not put the other end at risk (nor mail it).
+      const plans =
+        ends.length === 1
+          ? chainPlans
+          : planChain(
+              nodes.filter((n) => upstream.has(n.id)),
+              links.filter((l) => upstream.has(l.requestId) && upstream.has(l.dependsOnId)),
+              now,
+            );
+      const path = [...upstream].filter((id) => openIds.has(id));
       const chained = path.length > 1 || end.externalDueAt !== null || end.neededBy !== null;
       const late = path.filter((id) => (plans.get(id)!.ownSlackSeconds ?? 0) < 0);
       const atRisk = chained && late.length > 0;

@@ -120,6 +120,27 @@ describe('chains: catching a break in the hand-offs before it reaches the custom
     expect(end.chain_check_at.getTime()).toBeGreaterThan(Date.now());
   });
 
+  it('a chain with two ends: only the end whose deadline is in danger is at risk and mailed', async () => {
+    // The roses feed a tight delivery and, besides it, a bouquet for the shop window with a whole minute to spare.
+    const roses = await raise(tokens.designer, { serviceId: services.ROSES, title: 'two ends: roses' });
+    const side = await raise(tokens.clerk, { serviceId: services.BOUQUET, title: 'two ends: window bouquet' });
+    expect((await t.http.post(`/api/v1/requests/${side.id}/dependencies`).set(bearer(tokens.admin)).send({ dependsOnId: roses.id })).status).toBe(201);
+    const ordered = await raise(tokens.clerk, { serviceId: services.BOUQUET, title: 'two ends: bouquet' });
+    expect((await t.http.post(`/api/v1/requests/${ordered.id}/dependencies`).set(bearer(tokens.designer)).send({ dependsOnId: roses.id })).status).toBe(201);
+    const delivery = await raise(tokens.clerk, {
+      serviceId: services.DELIVERY,
+      title: 'two ends: delivery',
+      dependsOn: [ordered.id],
+      externalDueAt: new Date(Date.now() + 9000).toISOString(), // 12 s of lead time in 9 s
+    });
+    await sink.waitFor(() => sink.about(delivery.id, 'chain_at_risk').length > 0, 5000, 'chain_at_risk on the delivery');
+    await sleep(1500);
+    expect(sink.about(delivery.id, 'chain_at_risk')).toHaveLength(1);
+    expect(sink.about(side.id, 'chain_at_risk')).toHaveLength(0);
+    const [sideRow] = await t.dataSource.query('SELECT at_risk_since FROM requests WHERE id = $1', [side.id]);
+    expect(sideRow.at_risk_since).toBeNull();
+  });
+
   it('time alone turns a chain at risk: the moment slack crosses zero is a timer', async () => {
     const { roses, delivery } = await chain('drifting', 16); // 4 s of slack, but the buyer never starts
     const hold = await t.http.post(`/api/v1/requests/${roses.id}/transitions`).set(bearer(tokens.buyer)).send({ to: 'acknowledged', version: roses.version });
