@@ -238,7 +238,9 @@ export class ChainService {
         if (pending === null) await this.setChainCheck(manager, end, refreshAt, timers, true);
       } else {
         const crossings = path.map((id) => plans.get(id)!.crossesZeroAt).filter((t): t is number => t !== null);
-        const checkAt = chained ? Math.min(...crossings, pending ?? refreshAt) : null;
+        // Linked only to finished requests, it is no longer at risk of anything upstream, but it still
+        // shows chain figures, which must not freeze (they did when a link was removed).
+        const checkAt = chained || upstream.size > 1 ? Math.min(...crossings, pending ?? refreshAt) : null;
         if ((end.chainCheckAt?.getTime() ?? null) !== checkAt || end.atRiskSince !== null) await this.setChainCheck(manager, end, checkAt, timers);
       }
     }

@@ -159,6 +159,18 @@ export class ChainsRepository {
     this.leadTimes.delete(serviceId);
   }
 
+  /** Open requests of a service whose figures a chain keeps (linked, or carrying a promise or needed-by). */
+  async openChainedOfService(serviceId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT r.id FROM requests r
+        WHERE r.service_id = $1 AND r.status NOT IN ('resolved', 'closed', 'cancelled')
+          AND (r.external_due_at IS NOT NULL OR r.needed_by IS NOT NULL
+               OR EXISTS (SELECT 1 FROM request_dependencies d WHERE d.request_id = r.id OR d.depends_on_id = r.id))`,
+      [serviceId],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async openBlockedRequests(ids: readonly string[]): Promise<Set<string>> {
     const rows: { request_id: string }[] = await this.dataSource.query(
       `SELECT DISTINCT request_id FROM request_pauses WHERE request_id = ANY($1) AND reason = 'blocked' AND ended_at IS NULL`,

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { parseIsoDuration } from '../business-time';
+import { ChainService } from '../chains/chain.service';
+import { ChainsRepository } from '../chains/chains.repository';
 import { decodeCursor, Page, pageOf } from '../common/cursor';
 import { conflict, forbidden, invalid, notFound } from '../common/domain-error';
 import type { Actor } from '../identity/actor';
@@ -18,6 +20,8 @@ export class ProviderServicesService {
   constructor(
     private readonly services: ProviderServicesRepository,
     private readonly departments: DepartmentsRepository,
+    private readonly chainsRepository: ChainsRepository,
+    private readonly chains: ChainService,
   ) {}
 
   async create(actor: Actor, dto: CreateServiceDto): Promise<ServiceView> {
@@ -72,6 +76,12 @@ export class ProviderServicesService {
       changes.leadTimeSeconds = dto.leadTime ? parseIsoDuration(dto.leadTime) : null;
     }
     await this.services.save(changes);
+    if (changes.leadTime !== undefined && changes.leadTime !== service.leadTime) {
+      // Open chains through this service count with the new lead time now, not at their next change.
+      this.chainsRepository.forgetLeadTime(id);
+      const chained = await this.chainsRepository.openChainedOfService(id);
+      if (chained.length) await this.chains.recompute(chained);
+    }
     return this.get(id);
   }
 }

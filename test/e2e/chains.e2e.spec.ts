@@ -182,4 +182,20 @@ describe('chains: catching a break in the hand-offs before it reaches the custom
     const links = (await t.http.get(`/api/v1/chains/${roses.id}`).set(bearer(tokens.designer))).body.links;
     expect(links).toHaveLength(2);
   });
+
+  it("a service's new lead time reaches the open chains through it at once", async () => {
+    const { roses, delivery } = await chain('longer roses', 60); // 12 s of lead time in 60 s
+    const before = (await t.http.get(`/api/v1/requests/${roses.id}`).set(bearer(tokens.designer))).body.chain;
+    expect(before.atRisk).toBe(false);
+    const changed = await t.http.patch(`/api/v1/services/${services.ROSES}`).set(bearer(tokens.purchasingHead)).send({ leadTime: 'PT90S' });
+    expect(changed.status).toBe(200);
+    try {
+      const after = (await t.http.get(`/api/v1/requests/${roses.id}`).set(bearer(tokens.designer))).body.chain;
+      expect(after.atRisk).toBe(true); // 90 + 4 + 2 s of work left for a promise 60 s away
+      expect(Date.parse(after.projectedFinishAt)).toBeGreaterThan(Date.parse(before.projectedFinishAt) + 80_000);
+      await sink.waitFor(() => sink.about(delivery.id, 'chain_at_risk').length === 1, 5000, 'chain_at_risk after the lead time changed');
+    } finally {
+      await t.http.patch(`/api/v1/services/${services.ROSES}`).set(bearer(tokens.purchasingHead)).send({ leadTime: 'PT6S' });
+    }
+  });
 });
