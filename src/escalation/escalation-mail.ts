@@ -92,9 +92,11 @@ export function composeEscalationMail(f: MailFacts): ComposedMail {
     ...f.context.upstream.map((r) => `  waits on: ${r.title} (${r.status}) ${r.id}`),
     ...f.context.downstream.map((r) => `  needed by: ${r.title} (${r.status}) ${r.id}`),
   ];
-  const subject = `[Handoff] ${kindTitle(f.kind)}: ${f.title} (${f.requestId})`;
+  // A warning recorded only after its deadline (the worker was down) says so, rather than "due soon".
+  const title = f.kind.endsWith('_warning') && overdue >= 1000 ? `${kindTitle(f.kind)} (recorded late: the deadline has passed)` : kindTitle(f.kind);
+  const subject = `[Handoff] ${title}: ${f.title} (${f.requestId})`;
   const text = [
-    `${kindTitle(f.kind)} — ${f.deadlineLabel}`,
+    `${title} — ${f.deadlineLabel}`,
     '',
     `Request:   ${f.title}`,
     `Id:        ${f.requestId}`,
@@ -110,7 +112,7 @@ export function composeEscalationMail(f: MailFacts): ComposedMail {
   ].join('\n');
   const row = (label: string, value: string) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`;
   const html = `<!doctype html><html><body style="font-family:sans-serif">
-<h2>${escapeHtml(kindTitle(f.kind))}</h2>
+<h2>${escapeHtml(title)}</h2>
 <p>${escapeHtml(f.deadlineLabel)}. ${escapeHtml(timing)}</p>
 <table>${[
     row('Request', f.title),
