@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { DomainError } from './domain-error';
+import { isUuid } from './uuid';
 
 /** Opaque keyset cursor: the sort key of the last item, base64url-encoded. */
 export function encodeCursor(key: readonly (string | number)[]): string {
@@ -11,10 +12,9 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 /** What each position of a cursor must be; anything else is a cursor we never gave out. */
 export type CursorPart = 'text' | 'uuid' | 'instant' | 'digits';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const fits: Record<CursorPart, (v: unknown) => boolean> = {
   text: (v) => typeof v === 'string' && v.length <= 400 && !v.includes('\u0000'),
-  uuid: (v) => typeof v === 'string' && UUID.test(v),
+  uuid: isUuid,
   instant: (v) => {
     if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v)) return false;
     const year = new Date(v).getUTCFullYear();
@@ -35,14 +35,17 @@ export function decodeCursor(cursor: string, shape: readonly CursorPart[]): stri
   ]);
 }
 
-export class PageQuery {
+/** A keyset list's `cursor` parameter; PageQuery adds the usual `limit`. */
+export class CursorQuery {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'must be a cursor this list gave out' })
   cursor?: string;
+}
 
+export class PageQuery extends CursorQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Type(() => Number)

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { FieldProblem } from './domain-error';
+import { isUuid } from './uuid';
 
 /**
  * One message per offending field: the topmost decorator that failed. Decorators apply bottom-up,
@@ -46,13 +47,11 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Ids in the path: a malformed one answers 400 naming the parameter, in the same details as a body field. */
 @Injectable()
 export class ParseIdPipe implements PipeTransform<unknown, string> {
   transform(value: unknown, metadata: ArgumentMetadata): string {
-    if (typeof value !== 'string' || !UUID.test(value)) {
+    if (!isUuid(value)) {
       throw fieldProblemsException([{ field: metadata.data ?? 'id', message: 'must be a UUID' }]);
     }
     return value;

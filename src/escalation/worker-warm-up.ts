@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { NIL_UUID } from '../common/nil-uuid';
+import { NIL_UUID } from '../common/uuid';
 import { MailTransport } from '../mail/mail-transport';
 import { composeEscalationMail } from './escalation-mail';
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Client } from 'pg';
 import { AppConfig } from '../common/app-config';
+import { isUuid } from '../common/uuid';
 import { EscalationMetrics } from '../escalation/escalation-metrics';
 import { claimAbandoned, SEND_CLAIMED_WITHIN_SECONDS, STALE_CLAIM_SECONDS } from './claims';
 import { MAILS_PER_JOB, MailQueue } from './mail-queue';
@@ -12,8 +13,6 @@ import { SmtpSendError, type RefusedRecipient } from './smtp-lane';
 const BATCH = MAILS_PER_JOB - 1;
 
 const DEFERRED_LOG_INTERVAL_MS = 10_000;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a mail job did: mails sent, put back for a later attempt, and failed for good. */
 export interface SendOutcome {
@@ -52,7 +51,7 @@ export class MailSender implements OnModuleDestroy {
   ) {}
 
   send(mailId: string): Promise<SendOutcome> {
-    if (!UUID.test(mailId)) return Promise.resolve({ sent: 0, retrying: 0, failed: 0 });
+    if (!isUuid(mailId)) return Promise.resolve({ sent: 0, retrying: 0, failed: 0 });
     // The lane first, then the claim: a claim must not age while it waits for a connection.
     return this.transport.withLane(async (lane) => {
       // The lane's own connection claims and records too: mail never queues behind the shared pool.

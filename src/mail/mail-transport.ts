@@ -2,7 +2,7 @@ import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nest
 import { Client, type Connection, type Submittable } from 'pg';
 import { serialize } from 'pg-protocol';
 import { AppConfig } from '../common/app-config';
-import { NIL_UUID } from '../common/nil-uuid';
+import { NIL_UUID } from '../common/uuid';
 import { buildMimeMessage, type OutgoingMail } from './mime-message';
 import { SmtpLane, smtpTarget } from './smtp-lane';
 

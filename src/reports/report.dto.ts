@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { PageQuery } from '../common/cursor';
+import { CursorQuery, PageQuery } from '../common/cursor';
 import { IsIanaTimeZone } from '../common/validators';
 import { REPORT_DIMENSIONS, type ReportDimension } from './report-rollup.entity';
 import { TREND_INTERVALS, type TrendInterval } from './report-window';
@@ -78,7 +78,8 @@ export class AtRiskQuery extends PageQuery {
   onlyAtRisk?: string;
 }
 
-export class EscalationLogQuery {
+/** Its own limit (up to 200); the cursor pages back through escalations fired at one instant too. */
+export class EscalationLogQuery extends CursorQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
@@ -93,13 +94,6 @@ export class EscalationLogQuery {
   @MaxLength(40)
   @Matches(INSTANT_OR_DATE, { message: INSTANT_OR_DATE_MESSAGE })
   before?: string;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page: pages back through escalations fired at the same instant too' })
-  @IsOptional()
-  @IsString({ message: 'must be a cursor this list gave out' })
-  @MaxLength(500)
-  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'must be a cursor this list gave out' })
-  cursor?: string;
 }
 
 export class ReportGroupView {

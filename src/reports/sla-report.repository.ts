@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { NIL_UUID } from '../common/nil-uuid';
+import { NIL_UUID } from '../common/uuid';
 import { TtlCache } from '../common/ttl-cache';
 import type { ReportDimension } from './report-rollup.entity';
 import type { SlaPartial } from './sla-figures';

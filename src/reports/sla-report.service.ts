@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { invalid } from '../common/domain-error';
-import { NIL_UUID } from '../common/nil-uuid';
+import { NIL_UUID } from '../common/uuid';
 import { isOpsOrAdmin, type Actor } from '../identity/actor';
 import { WEEKLY_DIMENSIONS, type ReportDimension } from './report-rollup.entity';
 import { bucketBounds, MAX_BUCKETS, MAX_WINDOW_DAYS, parseReportInstant, slaWindow, trendWindow } from './report-window';
