@@ -66,9 +66,17 @@ export const DASHBOARD_HTML = `<!doctype html>
     </table>
   </section>
 
+  <section>
+    <h2>Chains by slack</h2>
+    <table id="chains">
+      <thead><tr><th>Chain end</th><th>Provider → customer</th><th>Promise</th><th>Open requests</th><th>Slack</th><th>Projected finish</th><th>At risk since</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
+
   <div class="lists">
     <section>
-      <h2>At risk</h2>
+      <h2>Requests by slack</h2>
       <table id="at-risk">
         <thead><tr><th>Request</th><th>Provider → customer</th><th>Slack</th><th>Projected finish</th><th>Promise</th></tr></thead>
         <tbody></tbody>
@@ -294,6 +302,15 @@ export const DASHBOARD_SCRIPT = `
           function (r) { return [when(r.projectedFinishAt)]; },
           function (r) { return [r.externalDueAt ? when(r.externalDueAt) + (r.externalRef ? ' (' + r.externalRef + ')' : '') : '–']; }
         ], 'Nothing at risk.');
+        fill('chains', answers[1].chains, [
+          function (c) { return [c.title]; },
+          function (c) { return [c.provider.code + ' → ' + c.customer.code]; },
+          function (c) { return [c.externalDueAt ? when(c.externalDueAt) + (c.externalRef ? ' (' + c.externalRef + ')' : '') : c.neededBy ? 'needed ' + when(c.neededBy) : '–']; },
+          function (c) { return [String(c.openRequests), 'num']; },
+          function (c) { return [duration(c.slackSeconds), 'num' + (c.slackSeconds < 0 ? ' bad' : '')]; },
+          function (c) { return [when(c.projectedFinishAt)]; },
+          function (c) { return [c.atRisk ? when(c.atRiskSince) : 'on track', c.atRisk ? 'bad' : 'ok']; }
+        ], 'No chains.');
         fill('escalations', answers[2].items, [
           function (e) { return [when(e.firedAt)]; },
           function (e) { return [e.kind.replace(/_/g, ' '), /breach|risk/.test(e.kind) ? 'bad' : '']; },

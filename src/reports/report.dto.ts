@@ -72,7 +72,7 @@ export class RootCauseQuery {
 }
 
 export class AtRiskQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ['true', 'false'], default: 'false', description: 'true: only requests whose chain is at risk now' })
+  @ApiPropertyOptional({ enum: ['true', 'false'], default: 'false', description: 'true: only the requests at risk now, and the chains with an open at-risk episode' })
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'must be true or false' })
   onlyAtRisk?: string;
@@ -196,9 +196,33 @@ export class AtRiskItemView {
   @ApiProperty({ nullable: true, type: String }) bottleneckRequestId: string | null;
 }
 
+export class AtRiskChainView {
+  @ApiProperty({ format: 'uuid', description: 'the end of the chain (an open request nothing open waits on); GET /chains/:id shows the whole chain' }) id: string;
+  @ApiProperty() title: string;
+  @ApiProperty() status: string;
+  @ApiProperty() priority: string;
+  @ApiProperty({ type: DepartmentRef, description: 'provider of the end request' }) provider: DepartmentRef;
+  @ApiProperty({ type: DepartmentRef, description: 'customer of the end request: who holds the promise' }) customer: DepartmentRef;
+  @ApiProperty({ type: DepartmentRef }) service: DepartmentRef;
+  @ApiProperty({ description: 'open requests in the chain up to and including its end' }) openRequests: number;
+  @ApiProperty({ description: 'the least slack of those requests, business seconds; negative: the end will be late' }) slackSeconds: number;
+  @ApiProperty({ description: 'an at-risk episode is open for this end (its chain_at_risk mail went out)' }) atRisk: boolean;
+  @ApiProperty({ nullable: true, type: String }) atRiskSince: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'when the end is projected to finish' }) projectedFinishAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) latestFinishAt: string | null;
+  @ApiProperty() resolveBy: string;
+  @ApiProperty({ nullable: true, type: String }) neededBy: string | null;
+  @ApiProperty({ nullable: true, type: String }) externalRef: string | null;
+  @ApiProperty({ nullable: true, type: String }) externalDueAt: string | null;
+  @ApiProperty({ format: 'uuid', description: 'the open request with the least slack' }) tightestRequestId: string;
+  @ApiProperty({ nullable: true, type: String, description: 'what holds the tightest request up: the most upstream unfinished request on its least-slack path' })
+  bottleneckRequestId: string | null;
+}
+
 export class AtRiskPageView {
-  @ApiProperty({ type: [AtRiskItemView] }) items: AtRiskItemView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ type: [AtRiskItemView], description: 'open requests in chains, least slack first' }) items: AtRiskItemView[];
+  @ApiProperty({ type: [AtRiskChainView], description: 'chains, one per end, least slack first; up to `limit` per page, like items' }) chains: AtRiskChainView[];
+  @ApiProperty({ nullable: true, type: String, description: 'pages both lists on; null when neither has more' }) nextCursor: string | null;
 }
 
 export class EscalationLogItemView {

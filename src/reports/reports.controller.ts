@@ -95,7 +95,7 @@ export class ReportsController {
   }
 
   @Get('at-risk')
-  @ApiOkResponse({ type: AtRiskPageView, description: 'open requests in chains, least slack first' })
+  @ApiOkResponse({ type: AtRiskPageView, description: 'open requests in chains and the chains themselves (one row per end), each least slack first' })
   atRisk(@CurrentActor() actor: Actor, @Query() query: AtRiskQuery): Promise<AtRiskPageView> {
     return this.lists.atRisk(actor, query);
   }

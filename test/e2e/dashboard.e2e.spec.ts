@@ -142,6 +142,9 @@ describe('the ops dashboard at /dashboard, in headless Chromium', () => {
     expect(report.body.rows.map((r: { group: { name: string } }) => r.group.name)).toEqual(['Delivery → Sales', 'Design → Sales', 'Purchasing → Design']);
     const atRisk = await tableTexts(page, 'at-risk');
     expect(atRisk.some((row) => row[0] === 'delivery for clerk' && row[1] === 'DELIV → SALES' && row[4].includes('ORDER-1042'))).toBe(true);
+    const chains = await tableTexts(page, 'chains');
+    // Bouquet (2 h) then delivery (2 h) from 08:00Z: 12:00Z, two and a half hours past the promise.
+    expect(chains).toEqual([['delivery for clerk', 'DELIV → SALES', '03/12/2026, 09:30 (ORDER-1042)', '2', '−2.5 h', '03/12/2026, 12:00', '03/12/2026, 08:00']]);
     const escalations = await tableTexts(page, 'escalations');
     expect(escalations.some((row) => row[1] === 'chain at risk' && row[3] === 'DELIV → SALES')).toBe(true);
 
