@@ -7,7 +7,7 @@ import { ChainService } from '../chains/chain.service';
 import { DeadlineScheduler } from '../escalation/deadline-scheduler';
 import { Clock } from '../common/clock';
 import { decodeCursor, encodeCursor, Page } from '../common/cursor';
-import { DomainError, forbidden, invalid, notFound, type FieldProblem } from '../common/domain-error';
+import { conflict, DomainError, forbidden, invalid, notFound, type FieldProblem } from '../common/domain-error';
 import type { Actor } from '../identity/actor';
 import { UsersRepository } from '../identity/users.repository';
 import { DepartmentsRepository } from '../org/departments.repository';
@@ -15,6 +15,7 @@ import { ProviderServicesRepository } from '../org/provider-services.repository'
 import { assertVisible, sidesOf } from './request-access';
 import { RequestClockService } from './request-clock.service';
 import { toClockInstant } from './request-clocks';
+import { isFinished } from './request-lifecycle';
 import { RequestPresenter } from './request-presenter';
 import type { CreateRequestDto, RequestEventView, RequestListQuery, RequestView, UpdateRequestDto } from './request.dto';
 import { newRequest, type ServiceRequest } from './request.entity';
@@ -219,6 +220,11 @@ export class RequestsService {
       events.push({ requestId: id, actorId: actor.id, type: 'assigned', at: now, before: { assigneeId: current.assigneeId }, after: { assigneeId: dto.assigneeId } });
     }
     if (dto.priority !== undefined && dto.priority !== current.priority) {
+      if (isFinished(current.status)) {
+        throw conflict(`The clocks of a ${current.status} request are final: its priority cannot change${current.status === 'resolved' ? ' unless it is reopened' : ''}`, {
+          status: current.status,
+        });
+      }
       Object.assign(changes, await this.reapplyAgreement(current, dto.priority));
       events.push({
         requestId: id,
@@ -226,7 +232,13 @@ export class RequestsService {
         type: 'priority_changed',
         at: now,
         before: { priority: current.priority, agreementId: current.agreementId, agreementVersion: current.agreementVersion, respondBy: current.respondBy.toISOString(), resolveBy: current.resolveBy.toISOString() },
-        after: { priority: dto.priority, agreementId: changes.agreementId, agreementVersion: changes.agreementVersion, respondBy: changes.respondBy?.toISOString(), resolveBy: changes.resolveBy?.toISOString() },
+        after: {
+          priority: dto.priority,
+          agreementId: changes.agreementId ?? current.agreementId,
+          agreementVersion: changes.agreementVersion ?? current.agreementVersion,
+          respondBy: (changes.respondBy ?? current.respondBy).toISOString(),
+          resolveBy: (changes.resolveBy ?? current.resolveBy).toISOString(),
+        },
       });
     }
     if (events.length === 0) return this.presenter.presentOne(current, this.clock.now());
@@ -244,6 +256,12 @@ export class RequestsService {
     return this.get(actor, id);
   }
 
+  /**
+   * The agreement for the new priority, applied from the original start with the paused time kept,
+   * to the clocks still running (docs/api.md, "Changing the priority"): a response already given
+   * keeps its respondBy, and a breach once recorded stays recorded (its escalation went out and
+   * does not fire again). The same agreement as before keeps the terms the request was opened under.
+   */
   private async reapplyAgreement(request: ServiceRequest, priority: Priority): Promise<Partial<ServiceRequest>> {
     const [agreement, provider] = await Promise.all([
       this.agreements.findApplicable(request.serviceId, request.customerDepartmentId, priority),
@@ -252,6 +270,7 @@ export class RequestsService {
     if (!agreement || !provider) {
       throw new DomainError('unprocessable', `No agreement covers this service for the customer department at priority ${priority}`);
     }
+    if (agreement.id === request.agreementId) return { priority };
     const terms = termsOf(agreement, provider.calendarId, provider.timezone);
     const calendar = await this.clocks.calendarFor(terms);
     const pauses = await this.requests.pausesOf([request.id]);
@@ -261,9 +280,9 @@ export class RequestsService {
       agreementId: agreement.id,
       agreementVersion: agreement.version,
       terms,
-      ...deadlines,
-      breachedResponse: request.respondedAt ? request.respondedAt > deadlines.respondBy : false,
-      breachedResolution: request.resolvedAt ? request.resolvedAt > deadlines.resolveBy : false,
+      respondBy: request.respondedAt ? request.respondBy : deadlines.respondBy,
+      resolveBy: deadlines.resolveBy,
+      pausedSeconds: deadlines.pausedSeconds,
     };
   }
 

@@ -83,7 +83,8 @@ describe('request clocks in the provider business hours', () => {
     r = patched.body;
     // PT90M from 10:00: 30 min worked before the pause, 60 min from 13:00 local.
     expect(r.resolveBy).toBe('2026-12-01T13:00:00.000Z');
-    expect(r.respondBy).toBe('2026-12-01T09:10:00.000Z');
+    // The response clock stopped at 09:05Z: its deadline is final.
+    expect(r.respondBy).toBe('2026-12-01T09:30:00.000Z');
     expect(r.pausedSeconds).toBe(7200);
     expect(r.breached).toEqual({ response: false, resolution: false });
 
@@ -152,6 +153,46 @@ describe('request clocks in the provider business hours', () => {
     expect(old.resolveBy).toBe(before.resolveBy);
     expect(after.agreement.version).toBe(standard.version + 1);
     expect(after.agreement.resolutionTarget).toBe('PT2H');
+  });
+
+  it('changes the priority of the clocks still running only, and never erases a breach', async () => {
+    const patch = (id: string, body: Record<string, unknown>) => t.http.patch(`/api/v1/requests/${id}`).set(bearer(tokens.designHead)).send(body);
+    t.clock.set('2026-12-03T09:00:00Z'); // Thursday 10:00 in the studio
+    let r = await raise({ serviceId: shop.services.bouquet.id, title: 'Urgent, answered late', priority: 'urgent' });
+    expect(r.respondBy).toBe('2026-12-03T09:10:00.000Z');
+    t.clock.set('2026-12-03T09:20:00Z');
+    r = await move(r.id, 'acknowledged', r.version, tokens.designer);
+    expect(r.breached.response).toBe(true);
+
+    // Normal would have given until 09:30Z to respond: the response given at 09:20Z stays late.
+    const lowered = await patch(r.id, { priority: 'normal', version: r.version });
+    expect(lowered.status).toBe(200);
+    expect(lowered.body).toMatchObject({ priority: 'normal', respondBy: '2026-12-03T09:10:00.000Z', resolveBy: '2026-12-03T12:30:00.000Z', breached: { response: true, resolution: false } });
+    expect(lowered.body.agreement.resolutionTarget).toBe('PT3H');
+
+    t.clock.set('2026-12-03T12:00:00Z');
+    r = await move(r.id, 'resolved', lowered.body.version, tokens.designer);
+    const raised = await patch(r.id, { priority: 'urgent', version: r.version });
+    expect({ status: raised.status, message: raised.body.message }).toEqual({ status: 409, message: expect.stringMatching(/final.*unless it is reopened/) });
+    r = await move(r.id, 'closed', r.version, tokens.clerk);
+    expect((await patch(r.id, { priority: 'urgent', version: r.version })).status).toBe(409);
+    const after = (await t.http.get(`/api/v1/requests/${r.id}`).set(bearer(tokens.clerk))).body;
+    expect(after).toMatchObject({ priority: 'normal', resolveBy: '2026-12-03T12:30:00.000Z', breached: { response: true, resolution: false }, version: r.version });
+    // The assignee of a finished request may still change (nothing of its clocks depends on it).
+    expect((await patch(r.id, { assigneeId: shop.users.designer.id, version: r.version })).status).toBe(200);
+  });
+
+  it('keeps the terms it was opened under when the new priority selects the same agreement', async () => {
+    t.clock.set('2026-12-03T09:00:00Z');
+    const r = await raise({ serviceId: shop.services.orderInfo.id, title: 'Order question' }, tokens.designer);
+    const standard = (await t.http.get(`/api/v1/agreements/${r.agreement.id}`).set(bearer(tokens.ops))).body;
+    const changed = await t.http.patch(`/api/v1/agreements/${standard.id}`).set(bearer(tokens.salesHead)).send({ resolutionTarget: 'PT24H' });
+    expect(changed.status).toBe(200);
+    const patched = await t.http.patch(`/api/v1/requests/${r.id}`).set(bearer(tokens.salesHead)).send({ priority: 'low', version: r.version });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ priority: 'low', respondBy: r.respondBy, resolveBy: r.resolveBy, agreement: { id: standard.id, version: standard.version, resolutionTarget: 'PT8H' } });
+    const events = (await t.http.get(`/api/v1/requests/${r.id}/events`).set(bearer(tokens.designer))).body.items as { type: string; after: Record<string, unknown> }[];
+    expect(events.at(-1)).toMatchObject({ type: 'priority_changed', after: { priority: 'low', agreementId: standard.id, agreementVersion: standard.version, resolveBy: r.resolveBy } });
   });
 
   it('applies the most specific agreement: customer + priority over customer over priority over the default', async () => {
