@@ -5,6 +5,7 @@ import { Reports1764300000000 } from './1764300000000-reports';
 import { LeadTimeIndex1764400000000 } from './1764400000000-lead-time-index';
 import { OutboxEscalationUnchecked1764500000000 } from './1764500000000-outbox-escalation-unchecked';
 import { OutboxClaimedBy1764600000000 } from './1764600000000-outbox-claimed-by';
+import { CommentSideAdmin1764700000000 } from './1764700000000-comment-side-admin';
 
 /** Every migration, oldest first; listed by hand so bundlers and ts-jest need no globbing. */
 export const ALL_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const ALL_MIGRATIONS = [
   LeadTimeIndex1764400000000,
   OutboxEscalationUnchecked1764500000000,
   OutboxClaimedBy1764600000000,
+  CommentSideAdmin1764700000000,
 ];

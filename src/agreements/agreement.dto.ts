@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsUUID, Max, Min, ValidateNested } from 'class-validator';
-import { IsIsoDuration } from '../common/validators';
+import { IsIsoDuration, IsOmittable } from '../common/validators';
 import { NOTIFY_TARGETS, PRIORITIES, type NotifyTarget, type Priority } from './agreement-terms';
 
 export class EscalationLevelDto {
@@ -23,19 +23,19 @@ class AgreementTermsDto {
   calendarId?: string | null;
 
   @ApiPropertyOptional({ default: 75, minimum: 1, maximum: 99 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be a whole number from 1 to 99' })
   @Min(1, { message: 'must be a whole number from 1 to 99' })
   @Max(99, { message: 'must be a whole number from 1 to 99' })
   warnAtPercent?: number;
 
   @ApiPropertyOptional({ default: true, description: 'pause the resolution clock while a dependency is unresolved' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean({ message: 'must be true or false' })
   pauseWhileBlocked?: boolean;
 
   @ApiPropertyOptional({ type: [EscalationLevelDto], default: [] })
-  @IsOptional()
+  @IsOmittable()
   @IsArray({ message: 'must be a list of {atPercent, notify}' })
   @ArrayMaxSize(20)
   @ValidateNested({ each: true })
@@ -69,17 +69,17 @@ export class CreateAgreementDto extends AgreementTermsDto {
 
 export class UpdateAgreementDto extends AgreementTermsDto {
   @ApiPropertyOptional({ example: 'PT30M' })
-  @IsOptional()
+  @IsOmittable()
   @IsIsoDuration()
   responseTarget?: string;
 
   @ApiPropertyOptional({ example: 'PT4H' })
-  @IsOptional()
+  @IsOmittable()
   @IsIsoDuration()
   resolutionTarget?: string;
 
   @ApiPropertyOptional({ description: 'false retires the agreement; open requests keep their terms' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean({ message: 'must be true or false' })
   active?: boolean;
 }

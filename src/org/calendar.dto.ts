@@ -14,7 +14,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IsIanaTimeZone } from '../common/validators';
+import { IsIanaTimeZone, IsOmittable } from '../common/validators';
 
 // The same ranges and words as the calendar check (business-time/calendar-definition): a start
 // is 00:00–23:59, an end 00:01–24:00 (00:00 passes here and is refused there, in the same words).
@@ -96,24 +96,24 @@ export class CreateCalendarDto {
 
 export class UpdateCalendarDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString({ message: 'must be a string' })
   @MinLength(1)
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsIanaTimeZone()
   timezone?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean({ message: 'must be true or false' })
   alwaysOpen?: boolean;
 
   @ApiPropertyOptional({ type: [WeeklyIntervalDto] })
-  @IsOptional()
+  @IsOmittable()
   @IsArray({ message: 'must be a list of {weekday, start, end}' })
   @ArrayMaxSize(100)
   @ValidateNested({ each: true })
@@ -121,7 +121,7 @@ export class UpdateCalendarDto {
   weeklyHours?: WeeklyIntervalDto[];
 
   @ApiPropertyOptional({ type: [HolidayDto] })
-  @IsOptional()
+  @IsOmittable()
   @IsArray({ message: 'must be a list of {date, start?, end?}' })
   @ArrayMaxSize(2000)
   @ValidateNested({ each: true })

@@ -1,7 +1,7 @@
 import { notFound } from '../common/domain-error';
 import type { Actor } from '../identity/actor';
 import { isOpsOrAdmin } from '../identity/actor';
-import type { Side } from './request-lifecycle';
+import type { CommentSide, Side } from './request-lifecycle';
 import type { ServiceRequest } from './request.entity';
 
 /** The sides the caller stands on; admin may act for either side. */
@@ -11,6 +11,13 @@ export function sidesOf(actor: Actor, request: Pick<ServiceRequest, 'providerDep
   if (actor.departmentId && actor.departmentId === request.providerDepartmentId) sides.add('provider');
   if (actor.departmentId && actor.departmentId === request.customerDepartmentId) sides.add('customer');
   return sides;
+}
+
+/** The side an actor's own department puts them on (provider first); 'admin' for an admin of neither department. */
+export function ownSideOf(actor: Actor, request: Pick<ServiceRequest, 'providerDepartmentId' | 'customerDepartmentId'>): CommentSide {
+  if (actor.departmentId && actor.departmentId === request.providerDepartmentId) return 'provider';
+  if (actor.departmentId && actor.departmentId === request.customerDepartmentId) return 'customer';
+  return 'admin';
 }
 
 export function canSee(actor: Actor, request: Pick<ServiceRequest, 'providerDepartmentId' | 'customerDepartmentId'>): boolean {

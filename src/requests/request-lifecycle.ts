@@ -15,6 +15,8 @@ export const REQUEST_STATUSES = [
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export type Side = 'provider' | 'customer';
+/** Who wrote a comment: a side, or an admin who belongs to neither department and speaks for neither. */
+export type CommentSide = Side | 'admin';
 
 const MOVES: Record<RequestStatus, Partial<Record<RequestStatus, readonly Side[]>>> = {
   open: { acknowledged: ['provider'], in_progress: ['provider'], resolved: ['provider'], cancelled: ['customer'] },

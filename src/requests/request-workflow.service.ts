@@ -6,10 +6,10 @@ import { ChainService } from '../chains/chain.service';
 import { DeadlineScheduler } from '../escalation/deadline-scheduler';
 import { DomainError, forbidden } from '../common/domain-error';
 import type { Actor } from '../identity/actor';
-import { assertVisible, sidesOf } from './request-access';
+import { assertVisible, ownSideOf, sidesOf } from './request-access';
 import { RequestClockService } from './request-clock.service';
 import { toClockInstant } from './request-clocks';
-import { countsAsResponse, isReopen, judgeTransition, nextStatuses, type RequestStatus, type Side } from './request-lifecycle';
+import { countsAsResponse, isReopen, judgeTransition, nextStatuses, type CommentSide, type RequestStatus, type Side } from './request-lifecycle';
 import type { CommentView, RequestView } from './request.dto';
 import type { ServiceRequest } from './request.entity';
 import { RequestPresenter } from './request-presenter';
@@ -82,12 +82,16 @@ export class RequestWorkflowService {
     const outcome = await this.requests.transaction(async (manager) => {
       const request = (await this.requests.findForUpdate(manager, id))!;
       const now = new Date(toClockInstant(this.clock.now()));
-      const side: Side = sides.has('provider') ? 'provider' : 'customer';
+      // An admin speaks for a department only as a member of it: otherwise the comment is the admin's own.
+      const side: CommentSide = actor.role === 'admin' ? ownSideOf(actor, request) : sides.has('provider') ? 'provider' : 'customer';
       const commented = await this.addComment(manager, request, actor, side, body, now);
       const events: NewEvent[] = [commented];
       let changes: Partial<ServiceRequest> = {};
       if (side === 'provider' && !request.respondedAt && request.status === 'open') {
         changes = await this.clockChangesFor(manager, request, calendar, request.status, now, true);
+        // The first response: the timeline says so, as a transition's event says what it stopped.
+        commented.before = { respondedAt: null };
+        commented.after = { ...commented.after, ...describe(changes) };
       } else if (side === 'customer' && request.status === 'waiting_on_customer') {
         changes = { status: 'in_progress', ...(await this.clockChangesFor(manager, request, calendar, 'in_progress', now, false)) };
         events.push({ requestId: id, actorId: actor.id, type: 'transitioned', at: now, before: { status: request.status }, after: { status: 'in_progress', reason: 'customer replied', ...describe(changes) } });
@@ -105,7 +109,7 @@ export class RequestWorkflowService {
     return outcome.comment;
   }
 
-  private async addComment(manager: EntityManager, request: ServiceRequest, actor: Actor, side: Side, body: string, now: Date): Promise<NewEvent> {
+  private async addComment(manager: EntityManager, request: ServiceRequest, actor: Actor, side: CommentSide, body: string, now: Date): Promise<NewEvent> {
     const saved = await this.requests.insertComment(manager, { requestId: request.id, authorId: actor.id, side, body, createdAt: now });
     const comment: CommentView = { id: saved.id, requestId: request.id, authorId: actor.id, side, body, createdAt: now.toISOString() };
     return { requestId: request.id, actorId: actor.id, type: 'commented', at: now, after: { comment } };

@@ -39,6 +39,7 @@ export class CreateRequestDto {
   @ApiProperty({ example: 'Bouquet for order 1042', maxLength: 200 })
   @IsString({ message: 'must be a string' })
   @MinLength(1, { message: 'must not be empty' })
+  @Matches(/\S/, { message: 'must not be blank' })
   @MaxLength(200, { message: 'must be at most 200 characters' })
   title: string;
 
@@ -89,6 +90,7 @@ export class TransitionDto {
   @IsOptional()
   @IsString({ message: 'must be a string' })
   @MinLength(1, { message: 'must not be empty' })
+  @Matches(/\S/, { message: 'must not be blank' })
   @MaxLength(10000, { message: 'must be at most 10000 characters' })
   comment?: string;
 
@@ -103,6 +105,7 @@ export class CommentDto {
   @ApiProperty({ maxLength: 10000 })
   @IsString({ message: 'must be a string' })
   @MinLength(1, { message: 'must not be empty' })
+  @Matches(/\S/, { message: 'must not be blank' })
   @MaxLength(10000, { message: 'must be at most 10000 characters' })
   body: string;
 }
@@ -232,7 +235,7 @@ export class CommentView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) requestId: string;
   @ApiProperty({ format: 'uuid' }) authorId: string;
-  @ApiProperty({ enum: ['provider', 'customer'] }) side: 'provider' | 'customer';
+  @ApiProperty({ enum: ['provider', 'customer', 'admin'], description: "'admin': an admin of neither department (does not count as a response)" }) side: 'provider' | 'customer' | 'admin';
   @ApiProperty() body: string;
   @ApiProperty() createdAt: string;
 }

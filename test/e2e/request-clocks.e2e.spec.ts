@@ -135,6 +135,46 @@ describe('request clocks in the provider business hours', () => {
     expect(fineList.map((x) => x.id)).toContain(answered.id);
   });
 
+  it('counts neither an admin of another department nor a blank comment as the first response', async () => {
+    t.clock.set('2026-12-01T09:00:00Z');
+    const r = await raise({ serviceId: shop.services.bouquet.id, title: 'Admin looks in' });
+    const comment = (token: string, body: string) => t.http.post(`/api/v1/requests/${r.id}/comments`).set(bearer(token)).send({ body });
+    t.clock.set('2026-12-01T09:05:00Z');
+    const byAdmin = await comment(tokens.admin, 'Checking on this one');
+    expect({ status: byAdmin.status, side: byAdmin.body.side }).toEqual({ status: 201, side: 'admin' });
+    const blank = await comment(tokens.designer, ' \n\t ');
+    expect({ status: blank.status, details: blank.body.details }).toEqual({ status: 400, details: [{ field: 'body', message: 'must not be blank' }] });
+    expect((await t.http.get(`/api/v1/requests/${r.id}`).set(bearer(tokens.clerk))).body).toMatchObject({ respondedAt: null, version: r.version });
+
+    t.clock.set('2026-12-01T09:07:00Z');
+    expect((await comment(tokens.designer, 'On it')).body.side).toBe('provider');
+    const after = (await t.http.get(`/api/v1/requests/${r.id}`).set(bearer(tokens.clerk))).body;
+    expect(after).toMatchObject({ respondedAt: '2026-12-01T09:07:00.000Z', version: r.version + 1 });
+    const events = (await t.http.get(`/api/v1/requests/${r.id}/events`).set(bearer(tokens.clerk))).body.items as { type: string; before: unknown; after: Record<string, unknown> }[];
+    expect(events.map((e) => e.type)).toEqual(['created', 'commented', 'commented']);
+    expect(events[1]).toMatchObject({ before: null, after: { comment: { side: 'admin' } } });
+    expect(events[2]).toMatchObject({ before: { respondedAt: null }, after: { comment: { side: 'provider' }, respondedAt: '2026-12-01T09:07:00.000Z' } });
+  });
+
+  it('refuses null for what a PATCH cannot clear, and makes no agreement version out of nothing', async () => {
+    const agreements = (await t.http.get(`/api/v1/agreements?serviceId=${shop.services.roses.id}`).set(bearer(tokens.ops))).body.items as { id: string; version: number; priority: string | null }[];
+    const standard = agreements.find((a) => a.priority === null)!;
+    const patchAgreement = (body: Record<string, unknown>) => t.http.patch(`/api/v1/agreements/${standard.id}`).set(bearer(tokens.ops)).send(body);
+    for (const field of ['escalations', 'warnAtPercent', 'pauseWhileBlocked', 'responseTarget', 'resolutionTarget', 'active']) {
+      const answer = await patchAgreement({ [field]: null });
+      expect({ field, status: answer.status, refused: answer.body.details?.[0]?.field }).toEqual({ field, status: 400, refused: field });
+    }
+    for (const body of [{}, { warnAtPercent: 75 }]) {
+      const same = await patchAgreement(body);
+      expect({ status: same.status, version: same.body.version }).toEqual({ status: 200, version: standard.version });
+    }
+    const calendar = shop.calendars.PURCH.id;
+    for (const field of ['name', 'timezone', 'alwaysOpen', 'weeklyHours', 'holidays']) {
+      const answer = await t.http.patch(`/api/v1/calendars/${calendar}`).set(bearer(tokens.ops)).send({ [field]: null });
+      expect({ field, status: answer.status, refused: answer.body.details?.[0]?.field }).toEqual({ field, status: 400, refused: field });
+    }
+  });
+
   it('keeps the terms a request was opened under when its agreement changes', async () => {
     t.clock.set('2026-12-02T09:00:00Z');
     const before = await raise({ serviceId: shop.services.delivery.id, title: 'Deliver order 7' });
