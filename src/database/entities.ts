@@ -1,6 +1,7 @@
 import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
 import { Escalation } from '../escalation/escalation.entity';
 import { User } from '../identity/user.entity';
+import { MailLaneRecord } from '../mail/mail-lane-record.entity';
 import { OutboxMail } from '../mail/outbox-mail.entity';
 import { Calendar } from '../org/calendar.entity';
 import { Department } from '../org/department.entity';
@@ -28,6 +29,7 @@ export const ENTITIES = [
   IdempotencyKey,
   Escalation,
   OutboxMail,
+  MailLaneRecord,
   ReportDailyRollup,
   ReportOpenRequest,
 ];

@@ -230,13 +230,56 @@ export class EscalationsRepository {
    * with jobs that claim on and on. `staleClaimSeconds`: the age limit for a live sender's claim.
    */
   async releaseAbandonedClaims(staleClaimSeconds: number): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      `UPDATE mail_outbox m SET status = 'pending', claimed_by = NULL
-        WHERE m.status = 'sending' AND ${claimAbandoned('$1')}
-        RETURNING m.id`,
-      [staleClaimSeconds],
+    const rows = returnedRows<{ id: string }>(
+      await this.dataSource.query(
+        `UPDATE mail_outbox m SET status = 'pending', claimed_by = NULL
+          WHERE m.status = 'sending' AND ${claimAbandoned('$1')}
+          RETURNING m.id`,
+        [staleClaimSeconds],
+      ),
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Mails marked `sent` at their end of data whose lane died before it read the server's answer:
+   * the last mail of a `mail_lanes` row whose backend is gone, still unanswered, and still `sent`
+   * by that lane's mark (its `sent_at` is the mark's; a refused mail sent again later is not). The server may have taken it or refused it. When it refused
+   * some mail after the end of data within a minute of this one, it most likely refused this one
+   * too: back to `pending`, sent again (a duplicate if it had in fact taken it). Otherwise the
+   * server is taken at its usual word: delivered. The dead lanes' rows go. docs/escalation.md.
+   */
+  async settleInDoubt(): Promise<{ resent: string[]; delivered: number }> {
+    const rows = returnedRows<{ id: string; resend: boolean }>(
+      await this.dataSource.query(
+        `WITH dead AS (
+           DELETE FROM mail_lanes l
+            WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                               WHERE a.pid = l.backend_pid AND (a.backend_start IS NULL OR a.backend_start = l.backend_start))
+            RETURNING l.marked, l.marked_at, l.answered
+         ), doubt AS (
+           SELECT m.id,
+                  EXISTS (SELECT 1 FROM mail_outbox r
+                           WHERE r.refused_after_data_at BETWEEN m.sent_at - interval '60 seconds' AND m.sent_at + interval '60 seconds') AS resend
+             FROM dead d JOIN mail_outbox m ON m.id = d.marked
+            WHERE NOT d.answered AND m.status = 'sent' AND m.sent_at = d.marked_at
+         )
+         UPDATE mail_outbox m
+            SET status = CASE WHEN d.resend THEN 'pending' ELSE 'sent' END,
+                sent_at = CASE WHEN d.resend THEN NULL ELSE m.sent_at END,
+                next_attempt_at = CASE WHEN d.resend THEN now() ELSE m.next_attempt_at END,
+                claimed_by = CASE WHEN d.resend THEN NULL ELSE m.claimed_by END,
+                last_error = CASE WHEN d.resend THEN $1 ELSE $2 END
+           FROM doubt d
+          WHERE m.id = d.id
+          RETURNING m.id, d.resend`,
+        [
+          'its sender died before reading the answer to the end of data while the server was refusing mail after the data: sent again',
+          'its sender died before reading the answer to the end of data; counted as delivered (no mail was being refused after the data then)',
+        ],
+      ),
+    );
+    return { resent: rows.filter((r) => r.resend).map((r) => r.id), delivered: rows.filter((r) => !r.resend).length };
   }
 
   deadlinesBefore(until: Date, after: { at: Date; id: string } | undefined, limit: number): Promise<{ id: string; clock_version: number; next_deadline_at: Date; next_deadline_kind: string }[]> {
@@ -248,4 +291,13 @@ export class EscalationsRepository {
       [until, after?.at ?? null, after?.id ?? null, limit],
     );
   }
+}
+
+/**
+ * TypeORM's `query()` answers an UPDATE or DELETE as `[rows, affected]`, not as the rows (an INSERT
+ * or SELECT answers the rows). Until 2026-12-07 the reconciler read the pair as rows: the ids of
+ * released claims came out undefined, so their takeover jobs were never added.
+ */
+function returnedRows<T>(result: unknown): T[] {
+  return Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as T[]) : (result as T[]);
 }

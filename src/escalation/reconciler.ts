@@ -57,7 +57,12 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     // Mail first: fired escalations are waiting for it. A dead worker's claims go back to pending,
     // each with a job of its own id (the dead worker's job for it may sit in Redis as active until
     // BullMQ finds it stalled). The timers may be thousands (a burst's next 35 s) and come last.
-    const released = new Set(await this.escalations.releaseAbandonedClaims(STALE_CLAIM_SECONDS));
+    // And its mails marked sent whose answer it never read: sent again, or counted as delivered.
+    const doubt = await this.escalations.settleInDoubt();
+    if (doubt.resent.length || doubt.delivered) {
+      this.logger.warn(`mails whose sender died before the SMTP server answered their end of data: ${doubt.resent.length} sent again (the server was refusing mail after the data then), ${doubt.delivered} counted as delivered`);
+    }
+    const released = new Set([...doubt.resent, ...(await this.escalations.releaseAbandonedClaims(STALE_CLAIM_SECONDS))]);
     await this.mailQueue.enqueue([...released], undefined, released);
     let mails = released.size;
     let afterMail: { at: Date; id: string } | undefined;

@@ -130,19 +130,22 @@ export class MailSender implements OnModuleDestroy {
       headers: mail.headers,
       messageId: `<escalation-${mail.escalationId}@handoff>`,
     });
-    const mark = new SentMark(mail.id);
+    const mark = new SentMark(mail.id, marker);
     let marking: Promise<void> | null = null;
     try {
       const refused = await lane.smtp.send(envelope, raw, () => {
         marking = mark.writeTo(marker);
+        lane.answerUnrecorded = false;
       });
       await mark.writeTo(marker);
+      // Answered: implied by the lane's next mark, or recorded when the lane goes idle.
+      lane.answerUnrecorded = true;
       this.metrics.mailsSent.inc();
       if (refused.length) await this.partlyRefused(marker, mail, refused);
       return 'sent';
     } catch (error) {
       if (marking) await (marking as Promise<void>).catch(() => undefined);
-      return this.failed(marker, mail, error instanceof SmtpSendError ? error.smtpError : error);
+      return this.failed(marker, mail, error instanceof SmtpSendError ? error.smtpError : error, error instanceof SmtpSendError && error.pastCommitPoint);
     }
   }
 
@@ -181,25 +184,26 @@ export class MailSender implements OnModuleDestroy {
     return Date.now();
   }
 
-  private async failed(marker: Client, mail: ClaimedMail, error: unknown): Promise<'failed' | number> {
+  /** `afterData`: the server refused the message itself, after its end of data — evidence for in-doubt mails (Reconciler). */
+  private async failed(marker: Client, mail: ClaimedMail, error: unknown, afterData: boolean): Promise<'failed' | number> {
     const message = ((error as Error)?.message ?? String(error)).slice(0, 1000);
     const { baseMs, maxMs, giveUpMs } = this.config.mailRetry;
     const permanent = isPermanentSmtpRefusal(error);
     const nextAttempt = Date.now() + Math.min(maxMs, baseMs * 2 ** Math.max(0, mail.attempts - 1));
     if (permanent || nextAttempt > new Date(mail.createdAt).getTime() + giveUpMs) {
-      await marker.query(`UPDATE mail_outbox SET status = 'failed', sent_at = NULL, last_error = $2 WHERE id = $1`, [
-        mail.id,
-        permanent ? `refused: ${message}` : `gave up after ${mail.attempts} attempts: ${message}`,
-      ]);
+      await marker.query(
+        `UPDATE mail_outbox SET status = 'failed', sent_at = NULL, last_error = $2, refused_after_data_at = CASE WHEN $3 THEN now() ELSE refused_after_data_at END WHERE id = $1`,
+        [mail.id, permanent ? `refused: ${message}` : `gave up after ${mail.attempts} attempts: ${message}`, afterData],
+      );
       this.metrics.mailsFailed.inc({ reason: permanent ? 'refused' : 'retries_exhausted' });
       this.logger.warn(`mail ${mail.id} failed for good: ${message}`);
       return 'failed';
     }
-    await marker.query(`UPDATE mail_outbox SET status = 'pending', sent_at = NULL, last_error = $2, next_attempt_at = $3 WHERE id = $1`, [
-      mail.id,
-      message,
-      new Date(nextAttempt),
-    ]);
+    await marker.query(
+      `UPDATE mail_outbox SET status = 'pending', sent_at = NULL, last_error = $2, next_attempt_at = $3,
+              refused_after_data_at = CASE WHEN $4 THEN now() ELSE refused_after_data_at END WHERE id = $1`,
+      [mail.id, message, new Date(nextAttempt), afterData],
+    );
     this.noteDeferred(message);
     return nextAttempt;
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client, type Connection, type Submittable } from 'pg';
 import { serialize } from 'pg-protocol';
@@ -9,11 +10,24 @@ import { SmtpLane, smtpTarget } from './smtp-lane';
 /** How many mails go out at once: each lane is one SMTP connection and one idle PostgreSQL connection. */
 export const MAIL_LANES = 12;
 
+/** How long a lane stays idle before it records the answer its next mark would have implied. */
+const ANSWERED_IDLE_MS = 50;
+
+/** Each lane connection's row in `mail_lanes` (its id), by connection. */
+const laneRecords = new WeakMap<Client, string>();
+
 /** An SMTP connection paired with a PostgreSQL connection kept idle for the "sent" mark. */
 export interface MailLane {
   smtp: SmtpLane;
   /** Connected on first use; idle whenever the lane is free, so a query written to it goes out at once. */
   marker(): Promise<Client>;
+  /**
+   * The server has answered the mail this lane marked last, and `mail_lanes` does not say so yet:
+   * the lane's next mark implies it (a lane sends one mail at a time), or the lane records it once
+   * idle (ANSWERED_IDLE_MS). A worker that dies in between leaves that mail in doubt (Reconciler).
+   */
+  answerUnrecorded: boolean;
+  answeredTimer?: NodeJS.Timeout;
 }
 
 @Injectable()
@@ -30,8 +44,15 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
         const client = new Client({ connectionString: config.databaseUrl });
         client.on('error', () => (marker = null));
         await client.connect();
-        // The "sent" mark prepared, and the outbox's catalog entries loaded, before the first mail:
-        // a backend meeting its first mail mid-burst spends its first statements on that instead.
+        // The lane's row, then the "sent" mark prepared, and the outbox's catalog entries loaded,
+        // before the first mail: a backend meeting its first mail mid-burst spends its first
+        // statements on that instead.
+        const record = randomUUID();
+        await client.query(
+          `INSERT INTO mail_lanes (id, backend_pid, backend_start) SELECT $1, pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
+          [record],
+        );
+        laneRecords.set(client, record);
         await prepareMark(client);
         this.markers.push(client);
         return client;
@@ -39,6 +60,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
       this.free.push({
         smtp: new SmtpLane(target),
         marker: () => (marker ??= connectMarker().catch((error) => ((marker = null), Promise.reject(error)))),
+        answerUnrecorded: false,
       });
     }
   }
@@ -51,6 +73,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
   /** Waits for a free lane, runs the work on it, and frees it again. */
   async withLane<T>(work: (lane: MailLane) => Promise<T>): Promise<T> {
     const lane = this.free.pop() ?? (await new Promise<MailLane>((resolve) => this.waiting.push(resolve)));
+    clearTimeout(lane.answeredTimer);
     try {
       return await work(lane);
     } finally {
@@ -60,13 +83,28 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Up to `count` lanes that are free right now, without waiting; each must be given back with release. */
   takeFree(count: number): MailLane[] {
-    return count > 0 ? this.free.splice(Math.max(0, this.free.length - count)) : [];
+    const taken = count > 0 ? this.free.splice(Math.max(0, this.free.length - count)) : [];
+    for (const lane of taken) clearTimeout(lane.answeredTimer);
+    return taken;
   }
 
   release(lane: MailLane): void {
     const next = this.waiting.shift();
-    if (next) next(lane);
-    else this.free.push(lane);
+    if (next) return next(lane);
+    this.free.push(lane);
+    if (lane.answerUnrecorded) lane.answeredTimer = setTimeout(() => void this.recordAnswered(lane), ANSWERED_IDLE_MS);
+  }
+
+  /** A free lane records that its last mail was answered (its next mark would have implied it). */
+  private async recordAnswered(lane: MailLane): Promise<void> {
+    if (!lane.answerUnrecorded || !this.free.includes(lane)) return;
+    lane.answerUnrecorded = false;
+    try {
+      const marker = await lane.marker();
+      await marker.query({ name: ANSWERED_STATEMENT, text: ANSWERED_SQL, values: [laneRecords.get(marker)] });
+    } catch {
+      // Left unrecorded: only a death of this worker would put the mail in doubt, settled by the reconciler.
+    }
   }
 
   compose(mail: OutgoingMail): { envelope: { from: string; to: string[] }; raw: Buffer } {
@@ -74,24 +112,39 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const lane of this.free) lane.smtp.close();
+    for (const lane of this.free) {
+      clearTimeout(lane.answeredTimer);
+      lane.smtp.close();
+    }
+    // Every answer is in: the lanes' rows go with them.
+    await Promise.all(this.markers.map((client) => client.query(`DELETE FROM mail_lanes WHERE id = $1`, [laneRecords.get(client)]).catch(() => undefined)));
     await Promise.all(this.markers.map((client) => client.end().catch(() => undefined)));
   }
 }
 
 const MARK_STATEMENT = 'handoff_mark_sent';
+const LANE_MARK_STATEMENT = 'handoff_lane_marked';
+const ANSWERED_STATEMENT = 'handoff_lane_answered';
+const ANSWERED_SQL = `UPDATE mail_lanes SET answered = true WHERE id = $1`;
 
-/** Parses and plans the "sent" mark on a lane's connection, once, when the connection opens. */
-function prepareMark(marker: Client): Promise<unknown> {
-  return marker.query({
+/**
+ * Parses and plans the "sent" mark and the lane's record of it on a lane's connection, once, when
+ * the connection opens. `status || ''` keeps the mark on the primary key: planned generically while
+ * the outbox has no unsent mail (at worker start), a plain `status = 'sending'` chose the partial
+ * index of unsent mail, led by next_attempt_at, which a burst then reads whole for every mark.
+ */
+async function prepareMark(marker: Client): Promise<void> {
+  await marker.query({
     name: MARK_STATEMENT,
-    text: `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status = 'sending'`,
+    text: `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status || '' = 'sending'`,
     values: [NIL_UUID],
   });
+  await marker.query({ name: LANE_MARK_STATEMENT, text: `UPDATE mail_lanes SET marked = $2, marked_at = now(), answered = false WHERE id = $1`, values: [NIL_UUID, null] });
+  await marker.query({ name: ANSWERED_STATEMENT, text: ANSWERED_SQL, values: [NIL_UUID] });
 }
 
 /**
- * The "sent" mark of one mail: Bind, Execute and Sync of the statement `prepareMark` prepared on
+ * The "sent" mark of one mail: Bind and Execute of the mark and of the lane's record of it, and Sync, of the statements `prepareMark` prepared on
  * the lane's connection, as bytes built before the message's end of data is written. At the commit
  * point `writeTo` hands them to the idle connection in one socket write, with none of pg's
  * per-query work in between: the window in which a killed worker repeats a mail (docs/escalation.md)
@@ -104,8 +157,15 @@ export class SentMark implements Submittable {
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   private written: Promise<void> | null = null;
 
-  constructor(mailId: string) {
-    this.bytes = Buffer.concat([serialize.bind({ statement: MARK_STATEMENT, values: [mailId] }), serialize.execute(), serialize.sync()]);
+  /** With the mark, in the same transaction, the lane's row names this mail as its last, unanswered. */
+  constructor(mailId: string, marker: Client) {
+    this.bytes = Buffer.concat([
+      serialize.bind({ statement: MARK_STATEMENT, values: [mailId] }),
+      serialize.execute(),
+      serialize.bind({ statement: LANE_MARK_STATEMENT, values: [laneRecords.get(marker) ?? NIL_UUID, mailId] }),
+      serialize.execute(),
+      serialize.sync(),
+    ]);
   }
 
   /** Queues the mark on the connection (written at once when it is idle, as a lane's is); resolves when PostgreSQL has committed it. */

@@ -5,6 +5,7 @@ export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
 /** A mail written in the same transaction as its escalation, sent afterwards by the mail job. */
 @Entity('mail_outbox')
 @Index('mail_outbox_unsent_idx', ['nextAttemptAt', 'id'], { where: `status IN ('pending', 'sending')` })
+@Index('mail_outbox_refused_after_data_idx', ['refusedAfterDataAt'], { where: `refused_after_data_at IS NOT NULL` })
 export class OutboxMail {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column({ type: 'uuid', unique: true }) escalationId: string;
@@ -23,7 +24,10 @@ export class OutboxMail {
   @Column({ type: 'timestamptz', nullable: true }) claimedAt: Date | null;
   /** The backend (`pg_backend_pid()`) of the lane connection that claimed it; its claim dies with that connection. */
   @Column({ type: 'integer', nullable: true }) claimedBy: number | null;
+  /** Marked when its end of data was written (the server's answer still to come: mail_lanes). */
   @Column({ type: 'timestamptz', nullable: true }) sentAt: Date | null;
+  /** The last refusal of this mail after its end of data: evidence for in-doubt mails of that moment. */
+  @Column({ type: 'timestamptz', nullable: true }) refusedAfterDataAt: Date | null;
   /** Not before this: retries back off exponentially, capped (MAIL_RETRY_BASE_MS, MAIL_RETRY_MAX_MS). */
   @Column({ type: 'timestamptz', default: () => 'now()' }) nextAttemptAt: Date;
   @Column({ type: 'timestamptz', default: () => 'now()' }) createdAt: Date;

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { DevMailbox } from '../../src/mail/dev-mailbox';
+import { EscalationsRepository } from '../../src/escalation/escalations.repository';
 import { Reconciler } from '../../src/escalation/reconciler';
 import { MailSender } from '../../src/mail/mail-sender';
 import { MAILS_PER_JOB } from '../../src/mail/mail-queue';
@@ -163,6 +164,41 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
       const after = await t.dataSource.query(`SELECT id, status FROM mail_outbox WHERE id = ANY($1)`, [[deadAgain, live]]);
       expect(Object.fromEntries(after.map((r: { id: string; status: string }) => [r.id, r.status]))).toEqual({ [deadAgain]: 'sent', [live]: 'sending' });
       expect(sink.received.at(-1)!.subject).toBe('[Handoff] claimed by a sender that died, found by the reconciler');
+
+      // The released claims' ids come back, for their takeover jobs (they came back undefined until 2026-12-07).
+      const releasedOne = await outbox('released by a direct call', 'sending', '1 second', deadPid);
+      expect(await t.app.get(EscalationsRepository).releaseAbandonedClaims(120)).toEqual([releasedOne]);
+      expect(await t.app.get(MailSender).send(releasedOne)).toEqual({ sent: 1, retrying: 0, failed: 0 });
+
+      // Marked sent at its end of data by a sender that died before reading the server's answer: in
+      // doubt. With no refusal after the data on record at the time, the server is taken at its word.
+      // The dead lane's row names the mail it marked last, unanswered; its backend is gone.
+      const inDoubt = async (label: string, answered = false) => {
+        const id = await outbox(label, 'sent', '1 second', deadPid);
+        await t.dataSource.query(`UPDATE mail_outbox SET sent_at = now() - interval '1 second' WHERE id = $1`, [id]);
+        await t.dataSource.query(
+          `INSERT INTO mail_lanes (id, backend_pid, backend_start, marked, marked_at, answered)
+           SELECT gen_random_uuid(), $2, now() - interval '1 minute', id, sent_at, $3 FROM mail_outbox WHERE id = $1`,
+          [id, deadPid, answered],
+        );
+        return id;
+      };
+      const state = async (id: string) => (await t.dataSource.query(`SELECT status, last_error AS note FROM mail_outbox WHERE id = $1`, [id]))[0];
+      const quiet = await inDoubt('in doubt while the server took everything');
+      const answered = await inDoubt('answered before its lane died', true);
+      await t.app.get(Reconciler).runOnce();
+      expect(await state(quiet)).toEqual({ status: 'sent', note: expect.stringContaining('counted as delivered') });
+      expect(await state(answered)).toEqual({ status: 'sent', note: null });
+      // The dead lanes' rows are gone; the live lanes' remain.
+      expect(await t.dataSource.query(`SELECT 1 FROM mail_lanes WHERE backend_pid = $1`, [deadPid])).toEqual([]);
+      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM mail_lanes`))[0].n).toBeGreaterThan(0);
+      // While the server was refusing mail after the data, it most likely refused this one too: sent again.
+      await t.dataSource.query(`UPDATE mail_outbox SET refused_after_data_at = now() - interval '10 seconds' WHERE id = $1`, [pending]);
+      const refusing = await inDoubt('in doubt while the server refused after the data');
+      await t.app.get(Reconciler).runOnce();
+      await sink.waitFor(() => sink.received.some((m) => m.subject === '[Handoff] in doubt while the server refused after the data'), 20000, 'the mail sent again');
+      expect(await state(refusing)).toEqual({ status: 'sent', note: null });
+      expect(sink.received.filter((m) => m.subject.startsWith('[Handoff] in doubt')).map((m) => m.subject)).toEqual(['[Handoff] in doubt while the server refused after the data']);
     } finally {
       await alive.end();
     }

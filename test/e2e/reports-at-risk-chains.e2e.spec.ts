@@ -8,6 +8,7 @@ interface Row {
   atRisk: boolean;
 }
 interface ChainRow extends Row {
+  atRiskSince: string | null;
   openRequests: number;
   tightestRequestId: string;
   bottleneckRequestId: string | null;

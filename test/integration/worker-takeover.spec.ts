@@ -27,6 +27,7 @@ describe('a worker killed mid-burst: the next one takes over, nothing lost, noth
         QUEUE_PREFIX: t.queuePrefix,
         SMTP_URL: sink.url,
         RECONCILE_INTERVAL_S: '2',
+        MAIL_RETRY_BASE_MS: '300',
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,5 +77,60 @@ describe('a worker killed mid-burst: the next one takes over, nothing lost, noth
     const [code] = (await once(second.child, 'exit')) as [number | null];
     expect(code === 0 || code === null).toBe(true);
     expect(second.output()).not.toMatch(/\n\s+at /);
+  }, 90000);
+
+  it('SIGKILL while the server holds back its refusal of a message: the mail is sent again, once', async () => {
+    const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-DOUBT', responseTarget: 'PT4S', resolutionTarget: 'PT10M' });
+    // The server refuses after the data (451) from the first message on: those refusals are on record.
+    sink.refuseWith = 451;
+    sink.refuseAt = 'data';
+    const first = startWorker();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const created = await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title: `Doubt ${i}` });
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+      await sleep(200);
+    }
+    // Wait until the worker has recorded a refusal after the data (the sink counting one is not enough).
+    const recorded = async () =>
+      (await t.dataSource.query(`SELECT count(*)::int AS n FROM mail_outbox WHERE request_id = ANY($1) AND refused_after_data_at IS NOT NULL`, [ids]))[0].n as number;
+    for (const until = Date.now() + 20000; (await recorded()) < 1; ) {
+      if (Date.now() > until) throw new Error(`no refusal after the data recorded; the sink refused ${sink.refusedAfterData}`);
+      await sleep(25);
+    }
+    // Then it holds its answer to the next message for seconds (a content scanner), and the worker
+    // dies while it waits: the mail was marked sent at its end of data, its refusal is never read.
+    let killedAt: number | null = null;
+    sink.holdDataAnswerMs = 3000;
+    sink.onDataEnd = () => {
+      if (killedAt !== null) return;
+      killedAt = Date.now();
+      first.child.kill('SIGKILL');
+    };
+    await once(first.child, 'exit');
+    sink.onDataEnd = null;
+    sink.holdDataAnswerMs = 0;
+    sink.refuseWith = null;
+    expect(killedAt).not.toBeNull();
+
+    const second = startWorker();
+    const expected = ids.length * 2; // response_warning at 50 %, response_breach at 100 %
+    await sink.waitFor(() => sink.received.filter((m) => ids.includes(m.headers['x-handoff-request'])).length >= expected, 40000, 'every mail, the one in doubt too');
+    await sleep(3000); // a reconciler pass later: still no second copies
+    for (const id of ids) {
+      expect(sink.about(id, 'response_warning')).toHaveLength(1);
+      expect(sink.about(id, 'response_breach')).toHaveLength(1);
+    }
+    const outbox: { status: string; refused: boolean }[] = await t.dataSource.query(
+      `SELECT status, refused_after_data_at IS NOT NULL AS refused FROM mail_outbox WHERE request_id = ANY($1)`,
+      [ids],
+    );
+    expect(outbox.filter((m) => m.status !== 'sent')).toEqual([]);
+    expect(outbox.some((m) => m.refused)).toBe(true);
+    // Every lane whose end of data was out when the worker died (one or more) had its mail sent again.
+    expect(second.output()).toMatch(/before the SMTP server answered their end of data: [1-9]\d* sent again/);
+    second.child.kill('SIGTERM');
+    await once(second.child, 'exit');
   }, 90000);
 });

@@ -21,6 +21,12 @@ export class SmtpSink {
   refuseWith: number | null = null;
   /** Which answer refuses: the end of data (default), MAIL FROM, or RCPT TO. */
   refuseAt: 'data' | 'mail' | 'rcpt' = 'data';
+  /** How long the answer to an end of data is held back (a server scanning content). */
+  holdDataAnswerMs = 0;
+  /** Called as each message's end of data arrives, before it is answered. */
+  onDataEnd: (() => void) | null = null;
+  /** Messages refused at their end of data so far. */
+  refusedAfterData = 0;
   /** Mailboxes that do not exist here: RCPT TO answers 550 for them, whatever else is set. */
   readonly unknownMailboxes = new Set<string>();
   /** Connection-level errors the server saw (resets by killed clients), kept for a failing test's message. */
@@ -47,7 +53,13 @@ export class SmtpSink {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
+          sink.onDataEnd?.();
           const refused = sink.refusal('data');
+          if (refused) sink.refusedAfterData++;
+          if (sink.holdDataAnswerMs > 0) setTimeout(() => answer(refused), sink.holdDataAnswerMs);
+          else answer(refused);
+        });
+        const answer = (refused: (Error & { responseCode: number }) | undefined) => {
           if (refused) return callback(refused);
           const raw = Buffer.concat(chunks).toString('utf8');
           const headerBlock = raw.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
@@ -64,7 +76,7 @@ export class SmtpSink {
             receivedAt: Date.now(),
           });
           callback();
-        });
+        };
       },
     });
     // A client killed mid-session (the SIGKILL tests) resets its socket; that is the client's
