@@ -20,8 +20,9 @@ export class DepartmentsRepository {
     return this.byId.get(id, () => this.repo().findOne({ where: { id } }));
   }
 
+  /** Codes are unique whatever their case: `sales` next to `SALES` would only confuse. */
   findByCode(code: string): Promise<Department | null> {
-    return this.repo().findOne({ where: { code } });
+    return this.repo().createQueryBuilder('d').where('lower(d.code) = lower(:code)', { code }).getOne();
   }
 
   list(after: string | undefined, limit: number): Promise<Department[]> {

@@ -17,7 +17,8 @@ export class DepartmentsService {
 
   async create(dto: CreateDepartmentDto): Promise<DepartmentView> {
     await this.checkReferences(dto);
-    if (await this.departments.findByCode(dto.code)) throw conflict(`A department with code ${dto.code} already exists`);
+    const clash = await this.departments.findByCode(dto.code);
+    if (clash) throw conflict(`A department with code ${clash.code} already exists`);
     const saved = await this.departments.save({
       name: dto.name,
       code: dto.code,
@@ -45,9 +46,8 @@ export class DepartmentsService {
     const department = await this.departments.findById(id);
     if (!department) throw notFound('Department');
     await this.checkReferences(dto);
-    if (dto.code && dto.code !== department.code && (await this.departments.findByCode(dto.code))) {
-      throw conflict(`A department with code ${dto.code} already exists`);
-    }
+    const clash = dto.code && dto.code !== department.code ? await this.departments.findByCode(dto.code) : null;
+    if (clash && clash.id !== id) throw conflict(`A department with code ${clash.code} already exists`);
     const changes: Partial<Department> = { id };
     for (const key of ['name', 'code', 'timezone', 'calendarId', 'headUserId'] as const) {
       if (dto[key] !== undefined) (changes as Record<string, unknown>)[key] = dto[key];

@@ -19,8 +19,9 @@ export class ProviderServicesRepository {
     return this.byId.get(id, () => this.repo.findOne({ where: { id } }));
   }
 
+  /** Codes are unique within a department whatever their case. */
   findByCode(departmentId: string, code: string): Promise<ProviderService | null> {
-    return this.repo.findOne({ where: { departmentId, code } });
+    return this.repo.createQueryBuilder('s').where('s.departmentId = :departmentId AND lower(s.code) = lower(:code)', { departmentId, code }).getOne();
   }
 
   list(filter: { departmentId?: string }, after: string | undefined, limit: number): Promise<ProviderService[]> {

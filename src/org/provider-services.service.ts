@@ -63,9 +63,8 @@ export class ProviderServicesService {
   async update(actor: Actor, id: string, dto: UpdateServiceDto): Promise<ServiceView> {
     const service = await this.load(id);
     if (!mayManageProvider(actor, service.departmentId)) throw forbidden("Only an admin or the provider department's head may change its services");
-    if (dto.code && dto.code !== service.code && (await this.services.findByCode(service.departmentId, dto.code))) {
-      throw conflict(`The department already has a service with code ${dto.code}`);
-    }
+    const clash = dto.code && dto.code !== service.code ? await this.services.findByCode(service.departmentId, dto.code) : null;
+    if (clash && clash.id !== id) throw conflict(`The department already has a service with code ${clash.code}`);
     const changes: Partial<ProviderService> = { id };
     if (dto.code !== undefined) changes.code = dto.code;
     if (dto.name !== undefined) changes.name = dto.name;

@@ -137,8 +137,10 @@ export class DependencyDto {
 const BOOLEAN_TEXT = ['true', 'false'];
 
 export class RequestListQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'one status, or several separated by commas', example: 'open,in_progress' })
+  @ApiPropertyOptional({ description: 'one status, or several separated by commas (or the parameter repeated)', example: 'open,in_progress' })
   @IsOptional()
+  // `?status=open&status=in_progress` arrives as a list: the same as `open,in_progress`.
+  @Transform(({ value }: { value: unknown }) => (Array.isArray(value) && value.length <= 10 && value.every((v) => typeof v === 'string') ? value.join(',') : value))
   @IsString({ message: 'must be a status or a comma-separated list of statuses' })
   @Matches(new RegExp(`^(${REQUEST_STATUSES.join('|')})(,(${REQUEST_STATUSES.join('|')}))*$`), {
     message: `must be one or more of ${REQUEST_STATUSES.join(', ')}, separated by commas`,

@@ -57,6 +57,7 @@ describe('GET /requests: filters, visibility and cursor pagination', () => {
     await t.http.post(`/api/v1/requests/${first.id}/transitions`).set(bearer(tokens.designer)).send({ to: 'acknowledged', version: first.version });
     expect(await all(tokens.designer, 'status=acknowledged')).toEqual([first.id]);
     expect(await all(tokens.designer, 'status=acknowledged,cancelled')).toEqual([first.id]);
+    expect(await all(tokens.designer, 'status=acknowledged&status=cancelled')).toEqual([first.id]);
     expect((await all(tokens.designer, 'status=open')).length).toBe(9);
     expect(await all(tokens.designer, 'atRisk=true')).toEqual([]);
   });

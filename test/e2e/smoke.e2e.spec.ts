@@ -36,4 +36,16 @@ describe('smoke: a clerk raises a request to Design', () => {
     expect(slashed.status).toBe(200);
     expect(slashed.body).toEqual(plain.body);
   });
+
+  it('refuses a department or service code that differs from one in use only by case (409), and renames by case', async () => {
+    const admin = bearer(tokens.admin);
+    const department = await t.http.post('/api/v1/departments').set(admin).send({ name: 'Sales again', code: 'sales', timezone: 'Europe/Amsterdam' });
+    expect({ status: department.status, message: department.body.message }).toEqual({ status: 409, message: 'A department with code SALES already exists' });
+    const service = await t.http.post('/api/v1/services').set(admin).send({ departmentId: shop.departments.DESIGN.id, code: 'bouquet', name: 'Another bouquet' });
+    expect(service.status).toBe(409);
+    const renamed = await t.http.patch(`/api/v1/departments/${shop.departments.SALES.id}`).set(admin).send({ code: 'Sales' });
+    expect({ status: renamed.status, code: renamed.body.code }).toEqual({ status: 200, code: 'Sales' });
+    expect((await t.http.patch(`/api/v1/departments/${shop.departments.DELIV.id}`).set(admin).send({ code: 'SALES' })).status).toBe(409);
+    expect((await t.http.patch(`/api/v1/departments/${shop.departments.SALES.id}`).set(admin).send({ code: 'SALES' })).status).toBe(200);
+  });
 });
