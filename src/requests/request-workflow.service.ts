@@ -10,7 +10,7 @@ import { assertVisible, ownSideOf, sidesOf } from './request-access';
 import { RequestClockService } from './request-clock.service';
 import { toClockInstant } from './request-clocks';
 import { countsAsResponse, isReopen, judgeTransition, nextStatuses, type CommentSide, type RequestStatus, type Side } from './request-lifecycle';
-import type { CommentView, RequestView } from './request.dto';
+import type { CommentView, CreatedCommentView, RequestView } from './request.dto';
 import type { ServiceRequest } from './request.entity';
 import { RequestPresenter } from './request-presenter';
 import { RequestsRepository, type NewEvent } from './requests.repository';
@@ -73,7 +73,7 @@ export class RequestWorkflowService {
    * The first provider comment is the first response. A customer comment on a request that
    * waits on the customer puts it back in progress, as Jira Service Management and Zammad do.
    */
-  async comment(actor: Actor, id: string, body: string): Promise<CommentView> {
+  async comment(actor: Actor, id: string, body: string): Promise<CreatedCommentView> {
     const visible = await this.requests.findById(id);
     assertVisible(actor, visible);
     const sides = sidesOf(actor, visible);
@@ -97,12 +97,14 @@ export class RequestWorkflowService {
         events.push({ requestId: id, actorId: actor.id, type: 'transitioned', at: now, before: { status: request.status }, after: { status: 'in_progress', reason: 'customer replied', ...describe(changes) } });
       }
       let timer = null;
+      let requestVersion = request.version;
       if (Object.keys(changes).length > 0) {
         if (!(await this.requests.updateIfVersion(manager, id, request.version, changes))) throw staleVersion(request.version + 1);
+        requestVersion++;
         timer = await this.deadlines.replan(manager, id, calendar);
       }
       await this.requests.appendEvents(manager, events);
-      return { comment: (commented.after as { comment: CommentView }).comment, timer };
+      return { comment: { ...(commented.after as { comment: CommentView }).comment, requestVersion }, timer };
     });
     await this.deadlines.enqueue([outcome.timer]);
     if (outcome.timer) await this.chains.afterChange([visible]);

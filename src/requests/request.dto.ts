@@ -241,3 +241,8 @@ export class CommentView {
   @ApiProperty() body: string;
   @ApiProperty() createdAt: string;
 }
+
+export class CreatedCommentView extends CommentView {
+  @ApiProperty({ description: "the request's version after the comment: it moves when the comment was the first response or resumed the request" })
+  requestVersion: number;
+}

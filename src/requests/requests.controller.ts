@@ -21,7 +21,7 @@ import { RequestDependenciesService, type DependencyLink } from './request-depen
 import { RequestWorkflowService } from './request-workflow.service';
 import {
   CommentDto,
-  CommentView,
+  CreatedCommentView,
   CreateRequestDto,
   DependencyDto,
   RequestEventView,
@@ -96,9 +96,9 @@ export class RequestsController {
   }
 
   @Post(':id/comments')
-  @ApiCreatedResponse({ type: CommentView })
+  @ApiCreatedResponse({ type: CreatedCommentView })
   @ApiMissing('Request')
-  comment(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() body: CommentDto): Promise<CommentView> {
+  comment(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() body: CommentDto): Promise<CreatedCommentView> {
     return this.workflow.comment(actor, id, body.body);
   }
 

@@ -141,17 +141,18 @@ describe('request clocks in the provider business hours', () => {
     const comment = (token: string, body: string) => t.http.post(`/api/v1/requests/${r.id}/comments`).set(bearer(token)).send({ body });
     t.clock.set('2026-12-01T09:05:00Z');
     const byAdmin = await comment(tokens.admin, 'Checking on this one');
-    expect({ status: byAdmin.status, side: byAdmin.body.side }).toEqual({ status: 201, side: 'admin' });
+    expect({ status: byAdmin.status, side: byAdmin.body.side, requestVersion: byAdmin.body.requestVersion }).toEqual({ status: 201, side: 'admin', requestVersion: r.version });
     const blank = await comment(tokens.designer, ' \n\t ');
     expect({ status: blank.status, details: blank.body.details }).toEqual({ status: 400, details: [{ field: 'body', message: 'must not be blank' }] });
     expect((await t.http.get(`/api/v1/requests/${r.id}`).set(bearer(tokens.clerk))).body).toMatchObject({ respondedAt: null, version: r.version });
 
     t.clock.set('2026-12-01T09:07:00Z');
-    expect((await comment(tokens.designer, 'On it')).body.side).toBe('provider');
+    expect((await comment(tokens.designer, 'On it')).body).toMatchObject({ side: 'provider', requestVersion: r.version + 1 });
     const after = (await t.http.get(`/api/v1/requests/${r.id}`).set(bearer(tokens.clerk))).body;
     expect(after).toMatchObject({ respondedAt: '2026-12-01T09:07:00.000Z', version: r.version + 1 });
+    expect((await comment(tokens.designer, 'Nearly done')).body.requestVersion).toBe(r.version + 1);
     const events = (await t.http.get(`/api/v1/requests/${r.id}/events`).set(bearer(tokens.clerk))).body.items as { type: string; before: unknown; after: Record<string, unknown> }[];
-    expect(events.map((e) => e.type)).toEqual(['created', 'commented', 'commented']);
+    expect(events.map((e) => e.type)).toEqual(['created', 'commented', 'commented', 'commented']);
     expect(events[1]).toMatchObject({ before: null, after: { comment: { side: 'admin' } } });
     expect(events[2]).toMatchObject({ before: { respondedAt: null }, after: { comment: { side: 'provider' }, respondedAt: '2026-12-01T09:07:00.000Z' } });
   });
