@@ -80,8 +80,9 @@ export class MailSender implements OnModuleDestroy {
   }
 
   private async sendAll(lane: MailLane, marker: Client, mails: ClaimedMail[], sendBy: number, outcome: SendOutcome, retries: Map<string, number>): Promise<void> {
-    // The batch is shared with the lanes that are idle right now, so a mail claimed last does not
-    // wait for all the others on one lane while the rest stand still.
+    // The batch is shared with the lanes that are idle right now, and with each lane that comes free
+    // while it lasts, so a mail claimed last does not wait for all the others on one lane (behind a
+    // slow SMTP server, seconds) while other lanes stand still.
     const helpers = this.transport.takeFree(mails.length - 1);
     const drain = async (on: MailLane, connection: Client | null) => {
       const onMarker = connection ?? (await on.marker());
@@ -91,9 +92,22 @@ export class MailSender implements OnModuleDestroy {
         outcome[result === 'sent' ? 'sent' : result === 'failed' ? 'failed' : 'retrying']++;
       }
     };
-    // Every lane finishes before any is given back; then the first failure, if any, fails the job
-    // (its unsent claims are taken over once stale).
-    const settled = await Promise.allSettled([drain(lane, marker), ...helpers.map((helper) => drain(helper, null))]);
+    const joined: Promise<void>[] = [];
+    const withdraw = this.transport.offerFreedLanes((freed) => {
+      if (mails.length === 0) return false;
+      joined.push(drain(freed, null).finally(() => this.transport.release(freed)));
+      return true;
+    });
+    // Every lane taken at the start finishes before any is given back (a lane that joined later
+    // goes when its part is done); then the first failure, if any, fails the job (its unsent
+    // claims are taken over once stale).
+    let settled: PromiseSettledResult<void>[];
+    try {
+      settled = await Promise.allSettled([drain(lane, marker), ...helpers.map((helper) => drain(helper, null))]);
+    } finally {
+      withdraw();
+    }
+    settled.push(...(await Promise.allSettled(joined)));
     for (const helper of helpers) this.transport.release(helper);
     const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failure) throw failure.reason;

@@ -34,6 +34,8 @@ export interface MailLane {
 export class MailTransport implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly free: MailLane[] = [];
   private readonly waiting: ((lane: MailLane) => void)[] = [];
+  /** Batches with claimed mail still to send: a lane that comes free joins one before anything else. */
+  private readonly joinable = new Set<(lane: MailLane) => boolean>();
   private readonly markers: Client[] = [];
 
   constructor(private readonly config: AppConfig) {
@@ -88,7 +90,18 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
     return taken;
   }
 
+  /**
+   * While a batch is being sent, every lane that comes free is offered to `join` first (it answers
+   * whether it took the lane, and then gives it back itself): claimed mail, whose claim is aging,
+   * goes before a job still waiting to claim. Returns the function that withdraws the offer.
+   */
+  offerFreedLanes(join: (lane: MailLane) => boolean): () => void {
+    this.joinable.add(join);
+    return () => this.joinable.delete(join);
+  }
+
   release(lane: MailLane): void {
+    for (const join of this.joinable) if (join(lane)) return;
     const next = this.waiting.shift();
     if (next) return next(lane);
     this.free.push(lane);

@@ -4,6 +4,7 @@ import { DevMailbox } from '../../src/mail/dev-mailbox';
 import { EscalationsRepository } from '../../src/escalation/escalations.repository';
 import { Reconciler } from '../../src/escalation/reconciler';
 import { MailSender } from '../../src/mail/mail-sender';
+import { MAIL_LANES, MailTransport } from '../../src/mail/mail-transport';
 import { MAILS_PER_JOB } from '../../src/mail/mail-queue';
 import { createFastService } from '../support/fast-sla';
 import { SmtpSink } from '../support/smtp-sink';
@@ -202,6 +203,41 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
     } finally {
       await alive.end();
     }
+  });
+
+  it('shares a batch with the lanes that come free while it is sent (a slow SMTP server)', async () => {
+    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'Slow server' })).body;
+    const mails: { id: string }[] = await t.dataSource.query(
+      `WITH e AS (
+         INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at)
+         SELECT $1, 'level-' || (100 + g), 1, now(), now() FROM generate_series(1, 12) g RETURNING id
+       )
+       INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at)
+       SELECT e.id, $1, 'level-1', '["pia@flowers.example"]', '[Handoff] slow ' || row_number() OVER (), 'text', '<p>html</p>', '{}', now() FROM e
+       RETURNING id`,
+      [request.id],
+    );
+    // Every lane but one is busy when the job claims its batch; they come free while it sends.
+    const transport = t.app.get(MailTransport);
+    let freeLanes!: () => void;
+    const held = new Promise<void>((resolve) => (freeLanes = resolve));
+    const blockers: Promise<void>[] = [];
+    for (let i = 0; i < MAIL_LANES - 1; i++) blockers.push(transport.withLane(() => held));
+    sink.holdDataAnswerMs = 100;
+    try {
+      const sending = t.app.get(MailSender).send(mails[0].id);
+      await sink.waitFor(() => sink.received.some((m) => m.subject.startsWith('[Handoff] slow ')), 20000, 'the first mail of the batch');
+      freeLanes();
+      expect(await sending).toEqual({ sent: mails.length, retrying: 0, failed: 0 });
+      await Promise.all(blockers);
+    } finally {
+      sink.holdDataAnswerMs = 0;
+      freeLanes();
+    }
+    const batch = sink.received.filter((m) => m.subject.startsWith('[Handoff] slow '));
+    expect(batch).toHaveLength(mails.length);
+    // Not one mail after another on the job's own connection: the freed lanes took part.
+    expect(new Set(batch.map((m) => m.session)).size).toBeGreaterThan(1);
   });
 
   it('keeps claiming while claims come back full, so due mail never waits for a job of its own', async () => {

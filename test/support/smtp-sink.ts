@@ -9,6 +9,8 @@ export interface ReceivedMail {
   /** The message as sent, with quoted-printable soft breaks and escapes undone, so text can be searched. */
   raw: string;
   receivedAt: number;
+  /** The SMTP session (connection) it came over. */
+  session: string;
 }
 
 const decodeQuotedPrintable = (text: string) =>
@@ -74,6 +76,7 @@ export class SmtpSink {
             subject: headers.subject ?? '',
             raw: decodeQuotedPrintable(raw),
             receivedAt: Date.now(),
+            session: session.id,
           });
           callback();
         };
