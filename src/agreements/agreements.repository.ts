@@ -41,6 +41,10 @@ export class AgreementsRepository {
       .getOne();
   }
 
+  version(agreementId: string, version: number): Promise<AgreementVersion | null> {
+    return this.dataSource.getRepository(AgreementVersion).findOne({ where: { agreementId, version } });
+  }
+
   versions(agreementId: string): Promise<AgreementVersion[]> {
     return this.dataSource.getRepository(AgreementVersion).find({ where: { agreementId }, order: { version: 'ASC' } });
   }

@@ -108,9 +108,9 @@ export class AgreementsService {
       escalations: dto.escalations ? sortLevels(dto.escalations) : agreement.escalations,
       active: dto.active ?? agreement.active,
     };
-    // Nothing the terms say has changed (an empty PATCH, or the same values again): no new version.
+    // Nothing the terms say has changed (an empty PATCH, the same values again, PT1800S for PT30M): no new version.
     const same = (a: Agreement) =>
-      JSON.stringify([a.responseTargetSeconds, a.resolutionTargetSeconds, a.responseTarget, a.resolutionTarget, a.calendarId, a.warnAtPercent, a.pauseWhileBlocked, a.escalations.map((l) => [l.atPercent, l.notify]), a.active]);
+      JSON.stringify([a.responseTargetSeconds, a.resolutionTargetSeconds, a.calendarId, a.warnAtPercent, a.pauseWhileBlocked, a.escalations.map((l) => [l.atPercent, l.notify]), a.active]);
     if (same(next) === same(agreement)) return viewOfAgreement(agreement);
     try {
       return viewOfAgreement(await this.agreements.saveVersion(next, actor.id));

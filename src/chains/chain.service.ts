@@ -88,7 +88,11 @@ export class ChainService {
       const byId = new Map(rows.map((r) => [r.id, r]));
       const nodes: ChainNode[] = rows.map((r) => this.nodeOf(r, freshPauses, calendars.get(r.id)!, leads.get(r.id)!, now));
       const plans = planChain(nodes, links, now);
+      // A request left on its own, with no promise, is in no chain any more (its last link was
+      // removed): its figures go, as a request never linked has none.
+      const alone = rows.length === 1 && links.length === 0 && !rows[0].externalDueAt && !rows[0].neededBy;
       const figures = rows.map((r) => {
+        if (alone) return { id: r.id, projectedFinishAt: null, latestFinishAt: null, slackSeconds: null, atRisk: false, bottleneckRequestId: null };
         const p = plans.get(r.id)!;
         const open = !isFinished(r);
         return {

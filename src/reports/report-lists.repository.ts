@@ -109,6 +109,8 @@ export class ReportListsRepository {
          SELECT id, id FROM ends
          UNION
          SELECT u.end_id, d.depends_on_id FROM upstream u JOIN request_dependencies d ON d.request_id = u.id
+           -- A finished request no longer holds up the end: what it waited on is not the end's chain.
+           JOIN requests n ON n.id = d.depends_on_id AND n.status NOT IN ('resolved', 'closed', 'cancelled')
        ), chains AS (
          SELECT u.end_id, count(*)::int AS open_requests, min(r.slack_seconds)::int AS slack_seconds,
                 (array_agg(r.id ORDER BY r.slack_seconds, r.id))[1] AS tightest_id,

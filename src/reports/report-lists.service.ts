@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
 import { decodeCursor, encodeCursor, pageOf } from '../common/cursor';
 import { DomainError } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
@@ -22,6 +23,7 @@ export class ReportListsService {
   constructor(
     private readonly lists: ReportListsRepository,
     private readonly reports: SlaReportRepository,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -45,13 +47,13 @@ export class ReportListsService {
         openRequests: r.open_requests,
         neededBy: iso(r.needed_by),
         tightestRequestId: r.tightest_id,
-        bottleneckRequestId: r.tightest_bottleneck_id ?? r.tightest_id,
+        bottleneckRequestId: r.tightest_bottleneck_id,
       }),
     );
     const position = <T extends { slackSeconds: number; id: string }>(all: unknown[], page: T[]) =>
       all.length > limit ? [String(page[page.length - 1].slackSeconds), page[page.length - 1].id] : ['', ''];
     const key = [...position(rows, items), ...position(chainRows, chains)];
-    return { items, chains, nextCursor: key.every((k) => k === '') ? null : encodeCursor(key) };
+    return { asOf: this.clock.now().toISOString(), items, chains, nextCursor: key.every((k) => k === '') ? null : encodeCursor(key) };
   }
 
   private common(r: AtRiskRow | AtRiskChainRow, labels: ReportLabels) {
@@ -101,7 +103,7 @@ export class ReportListsService {
       customer: refOf(labels.departments, e.customer_department_id),
       recipients: e.recipients,
     }));
-    return pageOf(items, limit, (item) => [item.firedAt, item.id]);
+    return { asOf: this.clock.now().toISOString(), ...pageOf(items, limit, (item) => [item.firedAt, item.id]) };
   }
 }
 

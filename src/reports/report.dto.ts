@@ -215,11 +215,12 @@ export class AtRiskChainView {
   @ApiProperty({ nullable: true, type: String }) externalRef: string | null;
   @ApiProperty({ nullable: true, type: String }) externalDueAt: string | null;
   @ApiProperty({ format: 'uuid', description: 'the open request with the least slack' }) tightestRequestId: string;
-  @ApiProperty({ nullable: true, type: String, description: 'what holds the tightest request up: the most upstream unfinished request on its least-slack path' })
+  @ApiProperty({ nullable: true, type: String, description: "the tightest request's bottleneck, as GET /requests/:id gives it: null while nothing upstream of it is late" })
   bottleneckRequestId: string | null;
 }
 
 export class AtRiskPageView {
+  @ApiProperty({ description: 'the instant this answer was made; chain figures are as last computed (docs/chains.md)' }) asOf: string;
   @ApiProperty({ type: [AtRiskItemView], description: 'open requests in chains, least slack first' }) items: AtRiskItemView[];
   @ApiProperty({ type: [AtRiskChainView], description: 'chains, one per end, least slack first; up to `limit` per page, like items' }) chains: AtRiskChainView[];
   @ApiProperty({ nullable: true, type: String, description: 'pages both lists on; null when neither has more' }) nextCursor: string | null;
@@ -238,6 +239,7 @@ export class EscalationLogItemView {
 }
 
 export class EscalationLogView {
+  @ApiProperty({ description: 'the instant this answer was made' }) asOf: string;
   @ApiProperty({ type: [EscalationLogItemView] }) items: EscalationLogItemView[];
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }

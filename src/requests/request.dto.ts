@@ -21,6 +21,9 @@ import { PRIORITIES, type Priority } from '../agreements/agreement-terms';
 import { PageQuery } from '../common/cursor';
 import { REQUEST_STATUSES, type RequestStatus } from './request-lifecycle';
 
+/** Something besides white space and the invisible format characters (zero-width spaces and joiners, BOM). */
+const NOT_BLANK = /[^\s\u200B-\u200D\u2060\uFEFF]/;
+
 // An instant with an explicit offset, so nobody's local time is guessed.
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const INSTANT_MESSAGE = 'must be an ISO-8601 instant with a zone, e.g. 2026-12-24T16:00:00Z';
@@ -39,7 +42,7 @@ export class CreateRequestDto {
   @ApiProperty({ example: 'Bouquet for order 1042', maxLength: 200 })
   @IsString({ message: 'must be a string' })
   @MinLength(1, { message: 'must not be empty' })
-  @Matches(/\S/, { message: 'must not be blank' })
+  @Matches(NOT_BLANK, { message: 'must not be blank' })
   @MaxLength(200, { message: 'must be at most 200 characters' })
   title: string;
 
@@ -90,7 +93,7 @@ export class TransitionDto {
   @IsOptional()
   @IsString({ message: 'must be a string' })
   @MinLength(1, { message: 'must not be empty' })
-  @Matches(/\S/, { message: 'must not be blank' })
+  @Matches(NOT_BLANK, { message: 'must not be blank' })
   @MaxLength(10000, { message: 'must be at most 10000 characters' })
   comment?: string;
 
@@ -105,7 +108,7 @@ export class CommentDto {
   @ApiProperty({ maxLength: 10000 })
   @IsString({ message: 'must be a string' })
   @MinLength(1, { message: 'must not be empty' })
-  @Matches(/\S/, { message: 'must not be blank' })
+  @Matches(NOT_BLANK, { message: 'must not be blank' })
   @MaxLength(10000, { message: 'must be at most 10000 characters' })
   body: string;
 }

@@ -283,6 +283,18 @@ export class RequestsRepository {
     return manager.getRepository(RequestComment).save(manager.getRepository(RequestComment).create(comment));
   }
 
+  /** The agreement and version a request was opened under: before its first priority change, else its own. */
+  async openedUnder(request: Pick<ServiceRequest, 'id' | 'agreementId' | 'agreementVersion'>): Promise<{ agreementId: string; agreementVersion: number }> {
+    const rows: { before: { agreementId?: string; agreementVersion?: number } | null }[] = await this.dataSource.query(
+      `SELECT before FROM request_events WHERE request_id = $1 AND type = 'priority_changed' ORDER BY id LIMIT 1`,
+      [request.id],
+    );
+    const before = rows[0]?.before;
+    return before?.agreementId && before.agreementVersion
+      ? { agreementId: before.agreementId, agreementVersion: before.agreementVersion }
+      : { agreementId: request.agreementId, agreementVersion: request.agreementVersion };
+  }
+
   events(requestId: string, afterId: string | undefined, limit: number): Promise<RequestEvent[]> {
     const q = this.dataSource
       .getRepository(RequestEvent)

@@ -260,7 +260,8 @@ export class RequestsService {
    * The agreement for the new priority, applied from the original start with the paused time kept,
    * to the clocks still running (docs/api.md, "Changing the priority"): a response already given
    * keeps its respondBy, and a breach once recorded stays recorded (its escalation went out and
-   * does not fire again). The same agreement as before keeps the terms the request was opened under.
+   * does not fire again). The same agreement as before keeps the terms the request has; the agreement
+   * it was opened under, come back to, gives that version's terms again.
    */
   private async reapplyAgreement(request: ServiceRequest, priority: Priority): Promise<Partial<ServiceRequest>> {
     const [agreement, provider] = await Promise.all([
@@ -271,14 +272,21 @@ export class RequestsService {
       throw new DomainError('unprocessable', `No agreement covers this service for the customer department at priority ${priority}`);
     }
     if (agreement.id === request.agreementId) return { priority };
-    const terms = termsOf(agreement, provider.calendarId, provider.timezone);
+    // Back to the agreement it was opened under (a detour through another priority): that version's terms.
+    let source: Agreement = agreement;
+    const opened = await this.requests.openedUnder(request);
+    if (opened.agreementId === agreement.id && opened.agreementVersion !== agreement.version) {
+      const snapshot = await this.agreements.version(opened.agreementId, opened.agreementVersion);
+      if (snapshot) source = { ...agreement, ...snapshot.terms, id: agreement.id, version: opened.agreementVersion };
+    }
+    const terms = termsOf(source, provider.calendarId, provider.timezone);
     const calendar = await this.clocks.calendarFor(terms);
     const pauses = await this.requests.pausesOf([request.id]);
     const deadlines = this.clocks.deadlines(calendar, terms, request.createdAt, pauses);
     return {
       priority,
-      agreementId: agreement.id,
-      agreementVersion: agreement.version,
+      agreementId: source.id,
+      agreementVersion: source.version,
       terms,
       respondBy: request.respondedAt ? request.respondBy : deadlines.respondBy,
       resolveBy: deadlines.resolveBy,

@@ -49,7 +49,7 @@ describe('the at-risk report lists chains beside requests', () => {
   const get = async (path: string, token = tokens.ops) => {
     const answer = await t.http.get(`/api/v1/reports/${path}`).set(bearer(token));
     expect({ status: answer.status, body: answer.body }).toMatchObject({ status: 200 });
-    return answer.body as { items: Row[]; chains: ChainRow[]; nextCursor: string | null };
+    return answer.body as { asOf: string; items: Row[]; chains: ChainRow[]; nextCursor: string | null };
   };
   const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
 
@@ -69,7 +69,9 @@ describe('the at-risk report lists chains beside requests', () => {
     expect(tight.atRiskSince).toBe('2026-12-03T08:00:00.000Z');
 
     // Two hours of work in three hours of its own deadline: an hour to spare.
-    expect(loose).toMatchObject({ openRequests: 1, externalRef: 'ORDER-8', atRisk: false, atRiskSince: null, slackSeconds: 3600, tightestRequestId: b2.id });
+    // On track: nothing holds it up (as GET /requests/:id says).
+    expect(loose).toMatchObject({ openRequests: 1, externalRef: 'ORDER-8', atRisk: false, atRiskSince: null, slackSeconds: 3600, tightestRequestId: b2.id, bottleneckRequestId: null });
+    expect(all.asOf).toBe('2026-12-03T08:00:00.000Z');
     expect(slackOf(b2.id)).toBe(3600);
 
     // The chain row and GET /chains/:id of its end agree.
@@ -120,5 +122,30 @@ describe('the at-risk report lists chains beside requests', () => {
     const row = all.chains.find((c) => c.id === b1.id);
     expect(row).toMatchObject({ openRequests: 2, externalRef: null });
     expect(ids(all.chains)).toContain(b2.id);
+  });
+
+  it('drops the chain figures of requests left on their own when the last link between them goes', async () => {
+    const unlinked = await t.http.delete(`/api/v1/requests/${b1.id}/dependencies/${r1.id}`).set(bearer(tokens.designer));
+    expect(unlinked.status).toBe(204);
+    // The roses are linked to nothing now: no chain figures, as a request never linked.
+    const roses = (await t.http.get(`/api/v1/requests/${r1.id}`).set(bearer(tokens.ops))).body;
+    expect(roses.chain).toMatchObject({ slackSeconds: null, atRisk: false, projectedFinishAt: null, bottleneckRequestId: null });
+    // The bouquet is still linked to the cancelled delivery (docs/chains.md): its figures stay fresh, but it is no chain row.
+    const all = await get('at-risk');
+    expect(ids(all.items)).not.toContain(r1.id);
+    expect(ids(all.chains)).not.toContain(b1.id);
+  });
+
+  it('stops a chain at a finished request: what that one waited on no longer holds the end up', async () => {
+    desk.at('2026-12-03T08:40:00Z');
+    const roses = await desk.raise('designer', 'roses');
+    const bouquet = await desk.raise('clerk', 'bouquet');
+    const delivery = await desk.raise('clerk', 'delivery', { dependsOn: [bouquet.id], externalRef: 'ORDER-9', externalDueAt: '2026-12-05T16:00:00Z' });
+    await desk.link('designer', bouquet, roses);
+    expect((await get('at-risk')).chains.find((c) => c.id === delivery.id)).toMatchObject({ openRequests: 3 });
+    await desk.move('designer', bouquet, 'resolved');
+    const row = (await get('at-risk')).chains.find((c) => c.id === delivery.id)!;
+    const own = (await t.http.get(`/api/v1/requests/${delivery.id}`).set(bearer(tokens.ops))).body.chain.slackSeconds;
+    expect(row).toMatchObject({ openRequests: 1, tightestRequestId: delivery.id, slackSeconds: own });
   });
 });

@@ -142,8 +142,10 @@ describe('request clocks in the provider business hours', () => {
     t.clock.set('2026-12-01T09:05:00Z');
     const byAdmin = await comment(tokens.admin, 'Checking on this one');
     expect({ status: byAdmin.status, side: byAdmin.body.side, requestVersion: byAdmin.body.requestVersion }).toEqual({ status: 201, side: 'admin', requestVersion: r.version });
-    const blank = await comment(tokens.designer, ' \n\t ');
-    expect({ status: blank.status, details: blank.body.details }).toEqual({ status: 400, details: [{ field: 'body', message: 'must not be blank' }] });
+    for (const text of [' \n\t ', '\u200b', '\u00a0\ufeff']) {
+      const blank = await comment(tokens.designer, text);
+      expect({ text, status: blank.status, details: blank.body.details }).toEqual({ text, status: 400, details: [{ field: 'body', message: 'must not be blank' }] });
+    }
     expect((await t.http.get(`/api/v1/requests/${r.id}`).set(bearer(tokens.clerk))).body).toMatchObject({ respondedAt: null, version: r.version });
 
     t.clock.set('2026-12-01T09:07:00Z');
@@ -157,6 +159,24 @@ describe('request clocks in the provider business hours', () => {
     expect(events[2]).toMatchObject({ before: { respondedAt: null }, after: { comment: { side: 'provider' }, respondedAt: '2026-12-01T09:07:00.000Z' } });
   });
 
+  it('gives back the opened-under terms when a detour through another priority returns to the first agreement', async () => {
+    t.clock.set('2026-12-03T09:00:00Z');
+    const r = await raise({ serviceId: shop.services.roses.id, title: 'Roses, priority undecided', priority: 'low' }, tokens.designer);
+    const opened = r.agreement as { id: string; version: number; resolutionTarget: string };
+    const changed = await t.http.patch(`/api/v1/agreements/${opened.id}`).set(bearer(tokens.purchasingHead)).send({ resolutionTarget: 'PT6H' });
+    expect(changed.body.version).toBe(opened.version + 1);
+    let version = r.version as number;
+    const patch = async (priority: string) => {
+      const answer = await t.http.patch(`/api/v1/requests/${r.id}`).set(bearer(tokens.purchasingHead)).send({ priority, version });
+      expect(answer.status).toBe(200);
+      version = answer.body.version;
+      return answer.body;
+    };
+    expect((await patch('urgent')).agreement.id).not.toBe(opened.id);
+    const back = await patch('normal');
+    expect(back).toMatchObject({ agreement: { id: opened.id, version: opened.version, resolutionTarget: opened.resolutionTarget }, resolveBy: r.resolveBy, respondBy: r.respondBy });
+  });
+
   it('refuses null for what a PATCH cannot clear, and makes no agreement version out of nothing', async () => {
     const agreements = (await t.http.get(`/api/v1/agreements?serviceId=${shop.services.roses.id}`).set(bearer(tokens.ops))).body.items as { id: string; version: number; priority: string | null }[];
     const standard = agreements.find((a) => a.priority === null)!;
@@ -165,7 +185,7 @@ describe('request clocks in the provider business hours', () => {
       const answer = await patchAgreement({ [field]: null });
       expect({ field, status: answer.status, refused: answer.body.details?.[0]?.field }).toEqual({ field, status: 400, refused: field });
     }
-    for (const body of [{}, { warnAtPercent: 75 }]) {
+    for (const body of [{}, { warnAtPercent: 75 }, { responseTarget: 'PT1800S' }]) {
       const same = await patchAgreement(body);
       expect({ status: same.status, version: same.body.version }).toEqual({ status: 200, version: standard.version });
     }
