@@ -244,10 +244,11 @@ export class EscalationsRepository {
   /**
    * Mails marked `sent` at their end of data whose lane died before it read the server's answer:
    * the last mail of a `mail_lanes` row whose backend is gone, still unanswered, and still `sent`
-   * by that lane's mark (its `sent_at` is the mark's; a refused mail sent again later is not). The server may have taken it or refused it. When it refused
-   * some mail after the end of data within a minute of this one, it most likely refused this one
-   * too: back to `pending`, sent again (a duplicate if it had in fact taken it). Otherwise the
-   * server is taken at its usual word: delivered. The dead lanes' rows go. docs/escalation.md.
+   * by that lane's mark (its `sent_at` is the mark's; a refused mail sent again later is not). The
+   * server may have taken it or refused it. When it refused some mail after the end of data within
+   * a minute of this one, it most likely refused this one too: back to `pending`, sent again (a
+   * duplicate if it had in fact taken it). Otherwise the server is taken at its usual word:
+   * delivered. The dead lanes' rows go. docs/escalation.md.
    */
   async settleInDoubt(): Promise<{ resent: string[]; delivered: number }> {
     const rows = returnedRows<{ id: string; resend: boolean }>(

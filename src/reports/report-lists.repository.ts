@@ -103,32 +103,32 @@ export class ReportListsRepository {
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SET LOCAL jit = off');
       return manager.query(
-      `WITH RECURSIVE ends AS (
-         SELECT e.id FROM requests e WHERE ${endWhere.join(' AND ')}
-       ), upstream(end_id, id) AS (
-         SELECT id, id FROM ends
-         UNION
-         SELECT u.end_id, d.depends_on_id FROM upstream u JOIN request_dependencies d ON d.request_id = u.id
-           -- A finished request no longer holds up the end: what it waited on is not the end's chain.
-           JOIN requests n ON n.id = d.depends_on_id AND n.status NOT IN ('resolved', 'closed', 'cancelled')
-       ), chains AS (
-         SELECT u.end_id, count(*)::int AS open_requests, min(r.slack_seconds)::int AS slack_seconds,
-                (array_agg(r.id ORDER BY r.slack_seconds, r.id))[1] AS tightest_id,
-                (array_agg(r.bottleneck_request_id ORDER BY r.slack_seconds, r.id))[1] AS tightest_bottleneck_id,
-                ${visible} AS visible
-           FROM upstream u JOIN requests r ON r.id = u.id
-          WHERE r.slack_seconds IS NOT NULL AND r.status NOT IN ('resolved', 'closed', 'cancelled')
-          GROUP BY u.end_id
-       )
-       SELECT e.id, e.title, e.status, e.priority, e.provider_department_id, e.customer_department_id, e.service_id, c.slack_seconds,
-              e.at_risk_since IS NOT NULL AS at_risk, e.at_risk_since, e.projected_finish_at, e.latest_finish_at, e.resolve_by,
-              e.external_ref, e.external_due_at, e.needed_by, e.bottleneck_request_id, c.open_requests, c.tightest_id, c.tightest_bottleneck_id
-         FROM chains c JOIN requests e ON e.id = c.end_id
-        WHERE ${where.join(' AND ')}
-        ORDER BY c.slack_seconds, c.end_id
-        LIMIT $1`,
-      params,
-    );
+        `WITH RECURSIVE ends AS (
+           SELECT e.id FROM requests e WHERE ${endWhere.join(' AND ')}
+         ), upstream(end_id, id) AS (
+           SELECT id, id FROM ends
+           UNION
+           SELECT u.end_id, d.depends_on_id FROM upstream u JOIN request_dependencies d ON d.request_id = u.id
+             -- A finished request no longer holds up the end: what it waited on is not the end's chain.
+             JOIN requests n ON n.id = d.depends_on_id AND n.status NOT IN ('resolved', 'closed', 'cancelled')
+         ), chains AS (
+           SELECT u.end_id, count(*)::int AS open_requests, min(r.slack_seconds)::int AS slack_seconds,
+                  (array_agg(r.id ORDER BY r.slack_seconds, r.id))[1] AS tightest_id,
+                  (array_agg(r.bottleneck_request_id ORDER BY r.slack_seconds, r.id))[1] AS tightest_bottleneck_id,
+                  ${visible} AS visible
+             FROM upstream u JOIN requests r ON r.id = u.id
+            WHERE r.slack_seconds IS NOT NULL AND r.status NOT IN ('resolved', 'closed', 'cancelled')
+            GROUP BY u.end_id
+         )
+         SELECT e.id, e.title, e.status, e.priority, e.provider_department_id, e.customer_department_id, e.service_id, c.slack_seconds,
+                e.at_risk_since IS NOT NULL AS at_risk, e.at_risk_since, e.projected_finish_at, e.latest_finish_at, e.resolve_by,
+                e.external_ref, e.external_due_at, e.needed_by, e.bottleneck_request_id, c.open_requests, c.tightest_id, c.tightest_bottleneck_id
+           FROM chains c JOIN requests e ON e.id = c.end_id
+          WHERE ${where.join(' AND ')}
+          ORDER BY c.slack_seconds, c.end_id
+          LIMIT $1`,
+        params,
+      );
     });
   }
 
