@@ -101,18 +101,20 @@ describe('a worker killed mid-burst: the next one takes over, nothing lost, noth
     }
     // Then it holds its answer to the next message for seconds (a content scanner), and the worker
     // dies while it waits: the mail was marked sent at its end of data, its refusal is never read.
-    let killedAt: number | null = null;
-    sink.holdDataAnswerMs = 3000;
-    sink.onDataEnd = () => {
-      if (killedAt !== null) return;
-      killedAt = Date.now();
-      first.child.kill('SIGKILL');
-    };
+    sink.holdDataAnswerMs = 5000;
+    let held = false;
+    sink.onDataEnd = () => (held = true);
+    for (const until = Date.now() + 20000; !held; await sleep(5)) if (Date.now() > until) throw new Error('no message reached its end of data');
+    // Killed once its mark is committed (every other mail so far was refused: the only `sent` one),
+    // long before the held answer; killed before the mark, the mail would only be a claim taken over.
+    const marked = async () =>
+      (await t.dataSource.query(`SELECT count(*)::int AS n FROM mail_outbox WHERE request_id = ANY($1) AND status = 'sent'`, [ids]))[0].n as number;
+    for (const until = Date.now() + 4000; (await marked()) < 1; await sleep(5)) if (Date.now() > until) throw new Error('the held mail was never marked sent');
+    first.child.kill('SIGKILL');
     await once(first.child, 'exit');
     sink.onDataEnd = null;
     sink.holdDataAnswerMs = 0;
     sink.refuseWith = null;
-    expect(killedAt).not.toBeNull();
 
     const second = startWorker();
     const expected = ids.length * 2; // response_warning at 50 %, response_breach at 100 %
