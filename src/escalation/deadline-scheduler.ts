@@ -7,6 +7,7 @@ import type { BusinessCalendar } from '../business-time';
 import { spansOf } from '../requests/request-clock.service';
 import type { RequestPause } from '../requests/request-pause.entity';
 import type { ServiceRequest } from '../requests/request.entity';
+import { returnedRows } from '../database/returned-rows';
 import { RequestsRepository } from '../requests/requests.repository';
 import { planDeadlines, type ClockFacts, type EscalationKind } from './deadline-plan';
 import { EscalationsRepository } from './escalations.repository';
@@ -84,11 +85,13 @@ export class DeadlineScheduler {
     const pauses = known?.pauses ?? (await this.requests.pausesOf([requestId], manager));
     const fired = await this.escalations.firedKinds(manager, requestId);
     const next = planDeadlines(calendar, clockFacts(request, pauses), fired)[0] ?? null;
-    const rows: [{ clock_version: number }[], number] = await manager.query(
-      `UPDATE requests SET clock_version = clock_version + 1, next_deadline_at = $2, next_deadline_kind = $3 WHERE id = $1 RETURNING clock_version`,
-      [requestId, next ? new Date(next.dueAt) : null, next?.kind ?? null],
+    const rows = returnedRows<{ clock_version: number }>(
+      await manager.query(
+        `UPDATE requests SET clock_version = clock_version + 1, next_deadline_at = $2, next_deadline_kind = $3 WHERE id = $1 RETURNING clock_version`,
+        [requestId, next ? new Date(next.dueAt) : null, next?.kind ?? null],
+      ),
     );
-    const clockVersion = rows[0][0].clock_version;
+    const clockVersion = rows[0].clock_version;
     return next ? { requestId, clockVersion, kind: next.kind, dueAt: next.dueAt } : null;
   }
 

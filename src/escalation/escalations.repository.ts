@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TtlCache } from '../common/ttl-cache';
 import { jsonRows } from '../database/json-rows';
 import { claimAbandoned } from '../mail/claims';
+import { returnedRows } from '../database/returned-rows';
 import { RequestPause } from '../requests/request-pause.entity';
 import { ServiceRequest as RequestRow } from '../requests/request.entity';
 import { OutboxMail } from '../mail/outbox-mail.entity';
@@ -294,11 +295,3 @@ export class EscalationsRepository {
   }
 }
 
-/**
- * TypeORM's `query()` answers an UPDATE or DELETE as `[rows, affected]`, not as the rows (an INSERT
- * or SELECT answers the rows). Until 2026-12-07 the reconciler read the pair as rows: the ids of
- * released claims came out undefined, so their takeover jobs were never added.
- */
-function returnedRows<T>(result: unknown): T[] {
-  return Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as T[]) : (result as T[]);
-}

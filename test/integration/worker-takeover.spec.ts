@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { FlowerShop } from '../../src/demo/flower-shop';
-import { createFastService, sleep } from '../support/fast-sla';
+import { createFastService, sleep, waitUntil } from '../support/fast-sla';
 import { SmtpSink } from '../support/smtp-sink';
 import { bearer, startTestApp, TEST_JWT_SECRET, withFlowerShop, type TestApp } from '../support/test-app';
 
@@ -39,6 +39,18 @@ describe('a worker killed mid-burst: the next one takes over, nothing lost, noth
     return { child, output: () => output };
   };
 
+  /** Raises `count` requests on the service, `gapMs` apart, so their deadlines spread out; their ids. */
+  const raiseSpread = async (serviceId: string, count: number, gapMs: number, title: string): Promise<string[]> => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const created = await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title: `${title} ${i}` });
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+      await sleep(gapMs);
+    }
+    return ids;
+  };
+
   beforeAll(async () => {
     sink = await SmtpSink.start();
     t = await startTestApp('takeover', { realTime: true, env: { SMTP_URL: sink.url } }); // ROLE=api: this process only schedules
@@ -53,13 +65,7 @@ describe('a worker killed mid-burst: the next one takes over, nothing lost, noth
   it('SIGKILL while the burst falls due, then a new worker: every warning and breach arrives exactly once; SIGTERM drains', async () => {
     const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-KILL', responseTarget: 'PT6S', resolutionTarget: 'PT10M' });
     const first = startWorker();
-    const ids: string[] = [];
-    for (let i = 0; i < 30; i++) {
-      const created = await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title: `Burst ${i}` });
-      expect(created.status).toBe(201);
-      ids.push(created.body.id);
-      await sleep(60); // deadlines spread over ~2 s
-    }
+    const ids = await raiseSpread(serviceId, 30, 60, 'Burst'); // deadlines spread over ~2 s
     const expected = ids.length * 2; // response_warning at 50 %, response_breach at 100 %
     await sink.waitFor(() => sink.received.length >= 10, 20000, 'the first mails of the burst');
     first.child.kill('SIGKILL');
@@ -85,31 +91,20 @@ describe('a worker killed mid-burst: the next one takes over, nothing lost, noth
     sink.refuseWith = 451;
     sink.refuseAt = 'data';
     const first = startWorker();
-    const ids: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const created = await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId, title: `Doubt ${i}` });
-      expect(created.status).toBe(201);
-      ids.push(created.body.id);
-      await sleep(200);
-    }
+    const ids = await raiseSpread(serviceId, 6, 200, 'Doubt');
     // Wait until the worker has recorded a refusal after the data (the sink counting one is not enough).
-    const recorded = async () =>
-      (await t.dataSource.query(`SELECT count(*)::int AS n FROM mail_outbox WHERE request_id = ANY($1) AND refused_after_data_at IS NOT NULL`, [ids]))[0].n as number;
-    for (const until = Date.now() + 20000; (await recorded()) < 1; ) {
-      if (Date.now() > until) throw new Error(`no refusal after the data recorded; the sink refused ${sink.refusedAfterData}`);
-      await sleep(25);
-    }
+    const outboxHas = async (condition: string) =>
+      (await t.dataSource.query(`SELECT count(*)::int AS n FROM mail_outbox WHERE request_id = ANY($1) AND ${condition}`, [ids]))[0].n > 0;
+    await waitUntil(() => outboxHas('refused_after_data_at IS NOT NULL'), 20000, () => `a refusal after the data on record (the sink refused ${sink.refusedAfterData})`);
     // Then it holds its answer to the next message for seconds (a content scanner), and the worker
     // dies while it waits: the mail was marked sent at its end of data, its refusal is never read.
     sink.holdDataAnswerMs = 5000;
     let held = false;
     sink.onDataEnd = () => (held = true);
-    for (const until = Date.now() + 20000; !held; await sleep(5)) if (Date.now() > until) throw new Error('no message reached its end of data');
+    await waitUntil(() => held, 20000, () => 'a message at its end of data');
     // Killed once its mark is committed (every other mail so far was refused: the only `sent` one),
     // long before the held answer; killed before the mark, the mail would only be a claim taken over.
-    const marked = async () =>
-      (await t.dataSource.query(`SELECT count(*)::int AS n FROM mail_outbox WHERE request_id = ANY($1) AND status = 'sent'`, [ids]))[0].n as number;
-    for (const until = Date.now() + 4000; (await marked()) < 1; await sleep(5)) if (Date.now() > until) throw new Error('the held mail was never marked sent');
+    await waitUntil(() => outboxHas(`status = 'sent'`), 4000, () => 'the held mail marked sent');
     first.child.kill('SIGKILL');
     await once(first.child, 'exit');
     sink.onDataEnd = null;

@@ -39,3 +39,10 @@ export async function createFastService(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every few milliseconds until it holds; fails with `what` after `timeoutMs`. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
+  for (const until = Date.now() + timeoutMs; !(await check()); await sleep(5)) {
+    if (Date.now() > until) throw new Error(`timed out waiting: ${what()}`);
+  }
+}
