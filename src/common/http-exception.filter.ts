@@ -46,7 +46,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const body = this.toBody(exception);
     body.requestId = typeof request?.id === 'string' ? request.id : undefined;
     if (body.statusCode >= 500) {
-      this.logger.error({ err: exception, requestId: body.requestId }, 'unhandled error');
+      // On the call's own logger (Fastify's child, bound to its reqId) when there is one.
+      if (request?.log) request.log.error({ context: 'HttpExceptionFilter', err: exception }, 'unhandled error');
+      else this.logger.error({ err: exception, requestId: body.requestId }, 'unhandled error');
     }
     if (reply.sent) return;
     void reply.status(body.statusCode).send(body);
