@@ -66,6 +66,26 @@ describe('operations endpoints', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(generated.body.requestId).toBe(generated.headers['x-request-id']);
   });
+
+  it("every answer carries helmet's security headers: API answers, errors, unknown routes, the dashboard", async () => {
+    const answers = [
+      await t.http.get('/api/v1/me').set(bearer(tokens.clerk)),
+      await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ title: 'no service' }),
+      await t.http.get('/api/v1/no-such-route'),
+      await t.http.get('/dashboard'),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 400, 404, 200]);
+    for (const answer of answers) {
+      expect(answer.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'cross-origin-opener-policy': 'same-origin',
+      });
+      expect(answer.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+      expect(answer.headers['x-powered-by']).toBeUndefined();
+    }
+  });
 });
 
 describe('GET /health when Redis is down', () => {
