@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import type { AgreementTerms } from '../agreements/agreement-terms';
@@ -38,10 +38,11 @@ export function clockFacts(request: ServiceRequest, pauses: readonly RequestPaus
  * after commit. If Redis is away the request is still accepted: the reconciler adds the job later.
  */
 @Injectable()
-export class DeadlineScheduler {
+export class DeadlineScheduler implements BeforeApplicationShutdown {
   private readonly logger = new Logger('DeadlineScheduler');
   // Timers from requests handled in the same event-loop turn go to Redis in one addBulk.
   private batch: { jobs: ScheduledDeadline[]; flushed: Promise<void> } | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     @InjectQueue(QueueName.Deadlines) private readonly queue: Queue<JobPayloads[QueueName.Deadlines]>,
@@ -107,10 +108,28 @@ export class DeadlineScheduler {
           void this.add(batch.jobs).then(resolve);
         }),
       );
+      this.inFlight.add(batch.flushed);
+      void batch.flushed.then(() => this.inFlight.delete(batch.flushed));
       this.batch = batch;
     }
     this.batch.jobs.push(...jobs);
     return this.batch.flushed;
+  }
+
+  /**
+   * After commit, on a call's answer path (a request created, patched, moved or commented): the
+   * timer goes to Redis with this turn's batch, exactly as `enqueue` sends it, but the answer does
+   * not wait for Redis's reply. Waiting protected nothing — the add is sent at the same instant
+   * either way, and a process killed before it lands leaves the timer to the reconciler in both
+   * cases — and it was a sixth of a create's latency (docs/benchmarks.md). Shutdown waits for it.
+   */
+  schedule(deadlines: readonly (ScheduledDeadline | null)[]): void {
+    void this.enqueue(deadlines);
+  }
+
+  /** SIGTERM: timers handed over by answered calls reach Redis before the queue's connection closes (at most ENQUEUE_TIMEOUT_MS). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.inFlight);
   }
 
   /** `timestamp` + `delay` = the deadline, so a late add still fires on time. */

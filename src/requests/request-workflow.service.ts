@@ -64,7 +64,7 @@ export class RequestWorkflowService {
       await this.requests.appendEvents(manager, events);
       return this.deadlines.replan(manager, id, calendar);
     });
-    await this.deadlines.enqueue([timer]);
+    this.deadlines.schedule([timer]);
     await this.chains.afterChange([visible]);
     return this.presenter.presentOne((await this.requests.findById(id))!, this.clock.now());
   }
@@ -106,7 +106,7 @@ export class RequestWorkflowService {
       await this.requests.appendEvents(manager, events);
       return { comment: { ...(commented.after as { comment: CommentView }).comment, requestVersion }, timer };
     });
-    await this.deadlines.enqueue([outcome.timer]);
+    this.deadlines.schedule([outcome.timer]);
     if (outcome.timer) await this.chains.afterChange([visible]);
     return outcome.comment;
   }

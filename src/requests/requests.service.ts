@@ -159,7 +159,7 @@ export class RequestsService {
       });
     }
     if (created.fresh) {
-      await this.deadlines.enqueue([
+      this.deadlines.schedule([
         { requestId: created.view.id, clockVersion: 1, kind: firstTimer.nextDeadlineKind, dueAt: firstTimer.nextDeadlineAt.getTime() },
       ]);
       // Linked or promised: its chain's figures (and any blocked pause) change now.
@@ -251,7 +251,7 @@ export class RequestsService {
       await this.requests.appendEvents(manager, events);
       return calendar ? this.deadlines.replan(manager, id, calendar) : null;
     });
-    await this.deadlines.enqueue([timer]);
+    this.deadlines.schedule([timer]);
     if (changes.terms) await this.chains.afterChange([current]);
     return this.get(actor, id);
   }
