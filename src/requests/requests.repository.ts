@@ -36,6 +36,12 @@ interface PendingCreate {
 
 /** At most this many creates share one INSERT. */
 const CREATE_BATCH = 64;
+/**
+ * One shared INSERT in flight at a time: creates arriving while it runs gather into the next one
+ * (group commit). Batches that ran side by side waited on each other anyway (the report roll-up
+ * rows they both update) and cost a socket write and a commit each.
+ */
+const MAX_WRITES_IN_FLIGHT = 1;
 
 const eventRow = (e: NewEvent) => ({
   request_id: e.requestId,
@@ -75,6 +81,8 @@ export class RequestsRepository {
   private creates: PendingCreate[] | null = null;
   private insertCreatesSql: string | undefined;
   private requestColumns: { column: string; property: string }[] | undefined;
+  private writesInFlight = 0;
+  private readonly waitingBatches: PendingCreate[][] = [];
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -131,8 +139,9 @@ export class RequestsRepository {
   /**
    * The common create — no Idempotency-Key, no links: the request and its `created` event in one
    * statement, atomic without an explicit transaction. Creates arriving in the same event-loop
-   * turn share that statement (up to CREATE_BATCH rows): one round trip, one commit and one pass
-   * of the report triggers for all of them. Each caller's promise settles when its row is committed;
+   * turn, or while the previous such statement is still running, share that statement (up to
+   * CREATE_BATCH rows): one round trip, one commit and one pass of the report triggers for all of
+   * them. Each caller's promise settles when its row is committed;
    * if a shared statement fails, every row is tried again on its own, so one bad row fails only its caller.
    */
   insertRequestWithEvent(request: ServiceRequest, event: NewEvent): Promise<void> {
@@ -141,6 +150,7 @@ export class RequestsRepository {
         const batch: PendingCreate[] = [];
         this.creates = batch;
         setImmediate(() => {
+          if (this.writesInFlight >= MAX_WRITES_IN_FLIGHT) return void this.waitingBatches.push(batch);
           if (this.creates === batch) this.creates = null;
           void this.writeCreates(batch);
         });
@@ -151,12 +161,20 @@ export class RequestsRepository {
   }
 
   private async writeCreates(batch: PendingCreate[]): Promise<void> {
+    this.writesInFlight++;
     try {
       await this.insertCreates(batch);
       for (const create of batch) create.resolve();
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       await Promise.all(batch.map((create) => this.writeCreates([create])));
+    } finally {
+      this.writesInFlight--;
+      const next = this.waitingBatches.shift();
+      if (next) {
+        if (this.creates === next) this.creates = null;
+        void this.writeCreates(next);
+      }
     }
   }
 

@@ -101,6 +101,41 @@ describe('racing clients: idempotency, optimistic locking and cycles', () => {
     expect(events[0].n).toBe(4);
   });
 
+  it('creates arriving while a shared INSERT is in flight gather into the next one (one commit for all of them)', async () => {
+    const template = (await raise('Template for gathered inserts')).body;
+    const stored = (await t.app.get(RequestsRepository).findById(template.id))!;
+    const repository = t.app.get(RequestsRepository);
+    const row = (title: string) => newRequest({ ...stored, id: randomUUID(), title });
+    const insert = (request: ReturnType<typeof row>) =>
+      repository.insertRequestWithEvent(request, { requestId: request.id, actorId: shop.users.clerk.id, type: 'created', at: request.createdAt });
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    // The first statement is held in flight: its report trigger waits for a lock taken here.
+    const locker = t.dataSource.createQueryRunner();
+    await locker.startTransaction();
+    await locker.query('LOCK TABLE report_daily IN EXCLUSIVE MODE');
+    const first = [row('Gathered A0'), row('Gathered A1')];
+    const firstDone = Promise.all(first.map(insert));
+    await nextTurn();
+    // Three creates, each in an event-loop turn of its own, while the first statement waits.
+    const later: Promise<void>[] = [];
+    for (const title of ['Gathered B0', 'Gathered B1', 'Gathered B2']) {
+      await nextTurn();
+      later.push(insert(row(title)));
+    }
+    await nextTurn();
+    await locker.commitTransaction();
+    await locker.release();
+    await Promise.all([firstDone, ...later]);
+    // Rows written by one statement share its transaction id.
+    const transactions = await t.dataSource.query(
+      `SELECT left(title, 10) AS batch, count(DISTINCT xmin::text)::int AS n FROM requests WHERE title LIKE 'Gathered %' GROUP BY 1 ORDER BY 1`,
+    );
+    expect(transactions).toEqual([
+      { batch: 'Gathered A', n: 1 },
+      { batch: 'Gathered B', n: 1 },
+    ]);
+  });
+
   it('ten racing acknowledgements with one version: one wins, nine get 409, one event is written', async () => {
     const created = (await raise('Raced bouquet')).body;
     const answers = await Promise.all(
