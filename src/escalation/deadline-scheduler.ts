@@ -34,8 +34,9 @@ export function clockFacts(request: ServiceRequest, pauses: readonly RequestPaus
 
 /**
  * Keeps one timer per open request, at its next deadline. `replan` runs inside the transaction
- * that moved the clocks (new clock version, next deadline stored in PostgreSQL); `enqueue` runs
- * after commit. If Redis is away the request is still accepted: the reconciler adds the job later.
+ * that moved the clocks (new clock version, next deadline stored in PostgreSQL); `enqueue` (or
+ * `schedule`, which does not wait for Redis's reply) runs after commit. If Redis is away the
+ * request is still accepted: the reconciler adds the job later.
  */
 @Injectable()
 export class DeadlineScheduler implements BeforeApplicationShutdown {
