@@ -11,7 +11,7 @@ const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 /**
  * A call that changes a request answers once the change is committed; its timer follows to Redis
  * in the same turn but the answer does not wait for Redis's reply. Redis is reached through a proxy
- * that holds what the app sends, so "answered before the timer got through" is observed, not timed.
+ * that holds what the app sends, so "answered before the timer got through" is an observed order of events.
  */
 describe('timers after the answer', () => {
   const proxy = new HoldingProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
@@ -27,8 +27,8 @@ describe('timers after the answer', () => {
     await redis.connect();
   });
   afterAll(async () => {
-    await proxy.stop();
     await t.close();
+    await proxy.stop();
     redis.disconnect();
   });
 
