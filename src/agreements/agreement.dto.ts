@@ -17,7 +17,7 @@ export class EscalationLevelDto {
 }
 
 class AgreementTermsDto {
-  @ApiPropertyOptional({ format: 'uuid', description: "the calendar that counts; default the provider department's" })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: "the calendar that counts; default the provider department's" })
   @IsOptional()
   @IsUUID('all', { message: 'must be a calendar id (UUID)' })
   calendarId?: string | null;
@@ -48,7 +48,7 @@ export class CreateAgreementDto extends AgreementTermsDto {
   @IsUUID('all', { message: 'must be a service id (UUID)' })
   serviceId: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'only for requests from this department' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'only for requests from this department' })
   @IsOptional()
   @IsUUID('all', { message: 'must be a department id (UUID)' })
   customerDepartmentId?: string | null;

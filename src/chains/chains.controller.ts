@@ -11,12 +11,35 @@ import { canSee } from '../requests/request-access';
 import { checkBudget, type BudgetCheck, type BudgetHop } from './chain-budget';
 import { ChainsRepository } from './chains.repository';
 
+class DepartmentRefView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() code: string;
+  @ApiProperty() name: string;
+}
+
+class ChainLinkView {
+  @ApiProperty({ format: 'uuid', description: 'the request that waits' }) requestId: string;
+  @ApiProperty({ format: 'uuid', description: 'the request it waits on' }) dependsOnId: string;
+}
+
+class BudgetCheckView implements BudgetCheck {
+  @ApiProperty({ format: 'uuid', description: 'the request carrying the external promise' }) promiseRequestId: string;
+  @ApiProperty({ format: 'date-time' }) externalDueAt: string;
+  @ApiProperty({ format: 'date-time', description: 'the latest the first hop of the critical path could have started and still met the promise' })
+  requiredStartAt: string;
+  @ApiProperty({ format: 'date-time', description: "when the chain's first request was raised" }) chainStartedAt: string;
+  @ApiProperty() fits: boolean;
+  @ApiProperty({ description: 'requiredStartAt minus chainStartedAt, in seconds (negative: the promise was short from the start)' }) marginSeconds: number;
+  @ApiProperty({ type: [String], description: 'request ids, first hop first' }) criticalPath: string[];
+  @ApiProperty({ description: "business seconds of the hops' lead times along the critical path" }) totalLeadSeconds: number;
+}
+
 class ChainNodeView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() title: string;
   @ApiProperty() status: string;
-  @ApiProperty() provider: { id: string; code: string; name: string };
-  @ApiProperty() customer: { id: string; code: string; name: string };
+  @ApiProperty({ type: DepartmentRefView }) provider: DepartmentRefView;
+  @ApiProperty({ type: DepartmentRefView }) customer: DepartmentRefView;
   @ApiProperty({ description: 'business seconds of work expected' }) leadTimeSeconds: number;
   @ApiProperty() respondBy: string;
   @ApiProperty() resolveBy: string;
@@ -33,11 +56,11 @@ class ChainNodeView {
 class ChainView {
   @ApiProperty({ format: 'uuid', description: 'the request asked about' }) id: string;
   @ApiProperty({ type: [ChainNodeView] }) nodes: ChainNodeView[];
-  @ApiProperty({ description: '{requestId, dependsOnId}: requestId waits on dependsOnId' }) links: { requestId: string; dependsOnId: string }[];
+  @ApiProperty({ type: [ChainLinkView], description: 'requestId waits on dependsOnId' }) links: ChainLinkView[];
   @ApiProperty() atRisk: boolean;
   @ApiProperty({ nullable: true, type: Number }) slackSeconds: number | null;
   @ApiProperty({ nullable: true, type: String }) bottleneckRequestId: string | null;
-  @ApiProperty({ nullable: true, type: Object, description: 'whether the hops fit inside each external promise' }) budget: BudgetCheck[];
+  @ApiProperty({ type: [BudgetCheckView], description: 'whether the hops fit inside each external promise' }) budget: BudgetCheck[];
 }
 
 @Injectable()

@@ -20,17 +20,17 @@ export class CreateDepartmentDto {
   @IsIanaTimeZone()
   timezone: string;
 
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true })
   @IsOptional()
   @IsUUID('all', { message: 'must be a calendar id (UUID)' })
   calendarId?: string | null;
 
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true })
   @IsOptional()
   @IsUUID('all', { message: 'must be a user id (UUID)' })
   headUserId?: string | null;
 
-  @ApiPropertyOptional({ example: 'owner@flowers.example', description: "the head's own manager: the ladder rung above the head" })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'owner@flowers.example', description: "the head's own manager: the ladder rung above the head" })
   @IsOptional()
   @IsEmail({ require_tld: false }, { message: 'must be an email address' })
   @MaxLength(320)

@@ -20,13 +20,13 @@ export class CreateServiceDto {
   @MaxLength(200)
   name: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: String, nullable: true })
   @IsOptional()
   @IsString({ message: 'must be a string' })
   @MaxLength(5000)
   description?: string | null;
 
-  @ApiPropertyOptional({ example: 'PT2H', description: 'expected business time to deliver; used by chains' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'PT2H', description: 'expected business time to deliver; used by chains' })
   @IsOptional()
   @IsIsoDuration()
   leadTime?: string | null;

@@ -57,19 +57,19 @@ export class CreateRequestDto {
   @IsIn(PRIORITIES, { message: `must be one of ${PRIORITIES.join(', ')}` })
   priority?: Priority;
 
-  @ApiPropertyOptional({ example: '2026-12-24T12:00:00Z', description: 'when the requester needs it' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-12-24T12:00:00Z', description: 'when the requester needs it' })
   @IsOptional()
   @Transform(instant)
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
   neededBy?: string;
 
-  @ApiPropertyOptional({ example: 'ORDER-1042', description: "the external customer's reference" })
+  @ApiPropertyOptional({ maxLength: 200, example: 'ORDER-1042', description: "the external customer's reference" })
   @IsOptional()
   @IsString({ message: 'must be a string' })
   @MaxLength(200, { message: 'must be at most 200 characters' })
   externalRef?: string;
 
-  @ApiPropertyOptional({ example: '2026-12-24T15:00:00Z', description: 'what was promised to the external customer' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-12-24T15:00:00Z', description: 'what was promised to the external customer' })
   @IsOptional()
   @Transform(instant)
   @Matches(INSTANT, { message: INSTANT_MESSAGE })

@@ -57,6 +57,22 @@ describe('operations endpoints', () => {
     expect(Object.keys(createRequest.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '422']));
   });
 
+  it('/docs-json gives every field its own type: no string or id documented as a bare object', async () => {
+    type Schema = { type?: string; properties?: Record<string, Schema>; additionalProperties?: unknown; $ref?: string; items?: Schema };
+    const doc = (await t.http.get('/docs-json')).body as { components: { schemas: Record<string, Schema> } };
+    const bare: string[] = [];
+    for (const [name, schema] of Object.entries(doc.components.schemas)) {
+      for (const [field, property] of Object.entries(schema.properties ?? {})) {
+        if (property.type === 'object' && !property.properties && !property.additionalProperties) bare.push(`${name}.${field}`);
+      }
+    }
+    expect(bare).toEqual([]);
+    const create = doc.components.schemas.CreateRequestDto.properties!;
+    expect(create.externalRef).toMatchObject({ type: 'string', maxLength: 200 });
+    expect(create.neededBy).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(doc.components.schemas.CreateDepartmentDto.properties!.headUserId).toMatchObject({ type: 'string', format: 'uuid', nullable: true });
+  });
+
   it('every answer carries a request id, echoed from X-Request-Id when given, and errors repeat it in the body', async () => {
     const answer = await t.http.get('/api/v1/requests/00000000-0000-0000-0000-000000000000').set(bearer(tokens.clerk)).set('X-Request-Id', 'trace-abc-123');
     expect(answer.status).toBe(404);
