@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { ensureDatabaseExists } from '../../src/database/ensure-database';
 import { deleteKeysUnder } from '../../src/operations/redis-client';
 import { TEST_SERVER_URL } from '../support/database';
 
@@ -86,6 +87,20 @@ async function dropDatabase(name: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await client.end();
 }
+
+describe('processes starting together on a server without their database', () => {
+  const name = `handoff_t_race_${randomBytes(4).toString('hex')}`;
+  afterAll(() => dropDatabase(name));
+
+  it('all of them go on: the one that loses the CREATE DATABASE race finds it made', async () => {
+    // PostgreSQL answers the loser with 42P04, or with a unique violation (23505) when both reach its catalog at once.
+    const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => ensureDatabaseExists(dbUrl(name))));
+    expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+    const client = new Client({ connectionString: dbUrl(name) });
+    await client.connect();
+    await client.end();
+  });
+});
 
 describe('start:prod on an empty server', () => {
   const name = `handoff_t_prod_${randomBytes(4).toString('hex')}`;
