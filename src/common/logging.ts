@@ -2,6 +2,27 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from './app-config';
 
+/** Query parameters whose values never reach a log line, whoever put them in a URL (`?access_token=…`). */
+const SECRET_PARAMETER = /token|pass|secret|auth|key|signature|session|cookie/i;
+
+/** The URL as logged: a secret-looking query parameter keeps its name, its value becomes `[redacted]`. */
+export function loggableUrl(url: string): string {
+  const query = url.indexOf('?');
+  if (query < 0) return url;
+  const parts = url.slice(query + 1).split('&').map((part) => {
+    const equals = part.indexOf('=');
+    const name = equals < 0 ? part : part.slice(0, equals);
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // A malformed escape: judge the name as written.
+    }
+    return equals >= 0 && SECRET_PARAMETER.test(decoded) ? `${name}=[redacted]` : part;
+  });
+  return `${url.slice(0, query)}?${parts.join('&')}`;
+}
+
 /** Probes and scrapes, called every few seconds, get no request line. */
 const QUIET_PATHS = new Set(['/health', '/metrics']);
 
@@ -33,7 +54,7 @@ export class RequestLog extends LogController {
 
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
-    const line = { req: { method: request.method, url: request.url }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime };
+    const line = { req: { method: request.method, url: loggableUrl(request.url) }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime };
     if (error || reply.statusCode >= 500) request.log.error({ ...line, err: error ?? undefined }, 'request errored');
     else request.log.info(line, 'request completed');
   }

@@ -41,9 +41,16 @@ describe('request log', () => {
     expect(lines().some((l) => l.req?.url === '/health')).toBe(false);
   });
 
-  it('never writes a password or a token', async () => {
+  it('never writes a password or a token, not even one a client put in the query string', async () => {
     await t.http.post('/api/v1/auth/login').send({ email: 'clara.clerk@flowers.example', password: DEMO_PASSWORD });
     await t.http.get('/api/v1/me').set(bearer(tokens.clerk));
+    await t.http
+      .get(`/api/v1/requests?access_token=${tokens.clerk}&Password=${DEMO_PASSWORD}&status=open`)
+      .set(bearer(tokens.clerk))
+      .set('X-Request-Id', 'query-secrets-1');
+    expect(lines().filter((l) => l.reqId === 'query-secrets-1').map((l) => l.req?.url)).toEqual([
+      '/api/v1/requests?access_token=[redacted]&Password=[redacted]&status=open',
+    ]);
     expect(lines().length).toBeGreaterThan(0);
     const all = written.join('');
     expect(all).not.toContain(DEMO_PASSWORD);
