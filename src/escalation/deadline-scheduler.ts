@@ -7,6 +7,7 @@ import type { BusinessCalendar } from '../business-time';
 import { spansOf } from '../requests/request-clock.service';
 import type { RequestPause } from '../requests/request-pause.entity';
 import type { ServiceRequest } from '../requests/request.entity';
+import { ThrottledWarning } from '../common/throttled-warning';
 import { returnedRows } from '../database/returned-rows';
 import { RequestsRepository } from '../requests/requests.repository';
 import { planDeadlines, type ClockFacts, type EscalationKind } from './deadline-plan';
@@ -41,6 +42,12 @@ export function clockFacts(request: ServiceRequest, pauses: readonly RequestPaus
 @Injectable()
 export class DeadlineScheduler implements BeforeApplicationShutdown {
   private readonly logger = new Logger('DeadlineScheduler');
+  /** Redis slow or away: one line per 10 s, counting the timers it did not confirm (their requests' next deadlines are on their rows). */
+  private readonly unconfirmed = new ThrottledWarning(
+    this.logger,
+    10_000,
+    (count, last) => `timers not confirmed by Redis: ${count} since the last such line (the reconciler adds any that did not land); last: ${last}`,
+  );
   // Timers from requests handled in the same event-loop turn go to Redis in one addBulk.
   private batch: { jobs: ScheduledDeadline[]; flushed: Promise<void> } | null = null;
   private readonly inFlight = new Set<Promise<void>>();
@@ -148,9 +155,9 @@ export class DeadlineScheduler implements BeforeApplicationShutdown {
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ENQUEUE_TIMEOUT_MS)));
     try {
       const outcome = await Promise.race([adding, timeout]);
-      if (outcome === 'timeout') this.logger.warn(`Redis is slow; ${jobs.length} timer(s) left for the reconciler`);
+      if (outcome === 'timeout') this.unconfirmed.note(jobs.length, `Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`);
     } catch (error) {
-      this.logger.warn(`Could not add ${jobs.length} timer(s); the reconciler will: ${(error as Error).message}`);
+      this.unconfirmed.note(jobs.length, (error as Error).message);
     } finally {
       clearTimeout(timer);
       adding.catch(() => undefined);

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Client } from 'pg';
 import { AppConfig } from '../common/app-config';
 import { isUuid } from '../common/uuid';
+import { ThrottledWarning } from '../common/throttled-warning';
 import { EscalationMetrics } from '../escalation/escalation-metrics';
 import { claimAbandoned, SEND_CLAIMED_WITHIN_SECONDS, STALE_CLAIM_SECONDS } from './claims';
 import { MAILS_PER_JOB, MailQueue } from './mail-queue';
@@ -40,8 +41,12 @@ export class MailSender implements OnModuleDestroy {
   private readonly logger = new Logger('MailSender');
   /** Set when shutdown begins: a job sends what it has claimed and claims no more. */
   private stopping = false;
-  /** Temporary failures since the last warning about them: an outage is one line per interval, not one per attempt. */
-  private deferred = { count: 0, lastError: '', loggedAt: 0 };
+  /** Temporary failures: at most one warning per DEFERRED_LOG_INTERVAL_MS while mail is being put off (SMTP down, greylisting). */
+  private readonly deferred = new ThrottledWarning(
+    this.logger,
+    DEFERRED_LOG_INTERVAL_MS,
+    (count, lastError) => `mail not delivered yet: ${count} attempt(s) failed for now since the last such line, each retried with backoff; last error: ${lastError}`,
+  );
 
   constructor(
     private readonly transport: MailTransport,
@@ -163,15 +168,6 @@ export class MailSender implements OnModuleDestroy {
     }
   }
 
-  /** At most one warning per DEFERRED_LOG_INTERVAL_MS while mail is being put off (SMTP down, greylisting). */
-  private noteDeferred(message: string): void {
-    this.deferred.count++;
-    this.deferred.lastError = message;
-    const now = Date.now();
-    if (now - this.deferred.loggedAt < DEFERRED_LOG_INTERVAL_MS) return;
-    this.logger.warn(`mail not delivered yet: ${this.deferred.count} attempt(s) failed for now since the last such line, each retried with backoff; last error: ${this.deferred.lastError}`);
-    this.deferred = { count: 0, lastError: '', loggedAt: now };
-  }
 
   /**
    * The server took the mail for some recipients and refused others (a mailbox that does not exist):
@@ -218,7 +214,7 @@ export class MailSender implements OnModuleDestroy {
               refused_after_data_at = CASE WHEN $4 THEN now() ELSE refused_after_data_at END WHERE id = $1`,
       [mail.id, message, new Date(nextAttempt), afterData],
     );
-    this.noteDeferred(message);
+    this.deferred.note(1, message);
     return nextAttempt;
   }
 }
