@@ -26,7 +26,7 @@ const NOT_BLANK = /[^\s\u200B-\u200D\u2060\uFEFF]/;
 
 // An instant with an explicit offset, so nobody's local time is guessed.
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const INSTANT_MESSAGE = 'must be an ISO-8601 instant with a zone, e.g. 2026-12-24T16:00:00Z';
+const INSTANT_MESSAGE = 'must be an ISO-8601 instant with a zone between the years 2000 and 2200, e.g. 2026-12-24T16:00:00Z';
 const isRealInstant = (value: unknown) => {
   if (typeof value !== 'string' || !INSTANT.test(value)) return false;
   const parsed = DateTime.fromISO(value, { setZone: true });
