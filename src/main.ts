@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { AppConfig, ConfigurationError, loadDotEnvIfPresent } from './common/app-config';
 import { StartupError } from './database/connection-errors';
 import type { AppOptions } from './app.module';
@@ -10,11 +11,12 @@ export async function start(config: AppConfig, options: AppOptions = {}): Promis
   if (config.runsApi) {
     const app = await createHttpApp(config, options);
     await app.listen(config.port, ALL_INTERFACES);
-    console.log(`Handoff (${config.role}) listening on http://localhost:${config.port} — API /api/v1, docs /docs, health /health`);
+    // Through the process's logger, so stdout stays one JSON line per entry.
+    new Logger('Handoff').log(`Handoff (${config.role}) listening on http://localhost:${config.port} — API /api/v1, docs /docs, health /health`);
   } else {
     // The BullMQ workers keep the process alive; SIGTERM closes them after the jobs in flight.
     await createWorkerContext(config, options);
-    console.log('Handoff worker started: timers, mail and the reconciler, no HTTP server');
+    new Logger('Handoff').log('Handoff worker started: timers, mail and the reconciler, no HTTP server');
   }
 }
 
