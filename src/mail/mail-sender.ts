@@ -168,7 +168,6 @@ export class MailSender implements OnModuleDestroy {
     }
   }
 
-
   /**
    * The server took the mail for some recipients and refused others (a mailbox that does not exist):
    * sent, and the refusal kept in `last_error`, logged and counted, so an address book error shows.
