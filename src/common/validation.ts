@@ -24,7 +24,9 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
         : `${parent}.${error.property}`
       : error.property;
     if (error.constraints) {
-      problems.push({ field, message: messageFor(error.property, error.constraints) });
+      // Left out altogether: the first thing to say is that it is needed, not what kind it must be.
+      const missing = error.value === undefined && !error.constraints.whitelistValidation;
+      problems.push({ field, message: missing ? 'is required' : messageFor(error.property, error.constraints) });
     }
     if (error.children?.length) problems.push(...flatten(error.children, field));
   }

@@ -383,13 +383,16 @@ describe('malformed input: no call ever answers 5xx, every 4xx has the error sha
       s.assertClean();
     });
 
-    it('a missing or wrong-kind field is told what it must be, not a size limit it never reached', async () => {
+    it('a missing field is told it is required, a wrong-kind one what it must be, never a size limit it never reached', async () => {
       const misleading: string[] = [];
       const check = (what: string, res: Answer, field: string) => {
         const details = ((res.body as { details?: { field: string; message: string }[] }).details ?? []).filter(
           (d) => d.field === field || d.field.startsWith(`${field}.`) || d.field.startsWith(`${field}[`),
         );
         for (const d of details) if (SIZE_LIMIT.test(d.message)) misleading.push(`${label(route, what)} → ${d.field}: ${d.message}`);
+        if (what.startsWith('without ') && res.status === 400 && !details.some((d) => d.field === field && d.message === 'is required')) {
+          misleading.push(`${label(route, what)} → ${JSON.stringify(details)}`);
+        }
       };
       for (const [field, spec] of Object.entries(route.fields)) {
         for (const wrong of WRONG[spec.kind].filter((value) => !Array.isArray(value) || !LIST_KINDS.has(spec.kind))) {
