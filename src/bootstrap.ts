@@ -98,7 +98,7 @@ export async function createHttpApp(config: AppConfig, options: AppOptions = {})
  * here, and each call gets the list (helmet's chain of a dozen middlewares, each setting its header
  * on Node's response, was 3–4 % of a create's CPU; @fastify/helmet would even rebuild it per call).
  */
-export function secureHeaders(): Record<string, string> {
+function secureHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   const capture = {
     setHeader: (name: string, value: unknown) => (headers[name.toLowerCase()] = String(value)),
