@@ -350,7 +350,7 @@ async function main(): Promise<void> {
       REDIS_URL: redisUrl,
       SMTP_URL: sink.url,
       QUEUE_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info', // its one info line is "worker started"; it logs nothing per mail
       RECONCILE_INTERVAL_S: String(RECONCILE_INTERVAL_S),
       MIGRATIONS_RUN: 'true',
       ...(profileDir ? { BENCH_HOOK_DIR: profileDir } : {}),
@@ -705,7 +705,7 @@ async function main(): Promise<void> {
     rss?.stop();
     if (worker) {
       await worker.stop().catch(() => undefined);
-      const warnings = worker.lines().filter((l) => !l.includes('Handoff worker started'));
+      const warnings = worker.lines().filter((l) => !isInfoLine(l));
       if (warnings.length) console.log(`\nworker output (last ${Math.min(15, warnings.length)} of ${warnings.length} lines):\n${warnings.slice(-15).join('\n')}`);
     }
     await deadlinesQueue?.close().catch(() => undefined);
@@ -759,3 +759,13 @@ main()
   })
   // Everything is closed by now; should a stray handle remain, it must not keep the process up.
   .finally(() => setTimeout(() => process.exit(), 2000).unref());
+
+/** A pino line below warn (the worker's "started" line): not worth showing among the worker's warnings. */
+function isInfoLine(line: string): boolean {
+  try {
+    const level = (JSON.parse(line) as { level?: unknown }).level;
+    return typeof level === 'number' && level < 40;
+  } catch {
+    return false;
+  }
+}
