@@ -15,9 +15,12 @@ const awkwardString = fc
   )
   .map((pieces) => pieces.join(''));
 
+/** String.prototype.toWellFormed (ES2024, in Node 20) is beyond this project's ES2023 lib. */
+type WellFormable = string & { toWellFormed(): string };
+
 const wellFormed = (value: unknown): unknown =>
   typeof value === 'string'
-    ? value.toWellFormed()
+    ? (value as WellFormable).toWellFormed()
     : Array.isArray(value)
       ? value.map(wellFormed)
       : value && typeof value === 'object'
