@@ -56,28 +56,43 @@ describe('a worker killed mid-burst: the next one takes over, nothing lost, noth
     t = await startTestApp('takeover', { realTime: true, env: { SMTP_URL: sink.url } }); // ROLE=api: this process only schedules
     ({ shop, tokens } = await withFlowerShop(t));
   });
+  // A test that fails half-way must not leave its worker running into the next one.
+  afterEach(() => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  });
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
     await t.close();
     await sink.stop();
   });
 
-  it('SIGKILL while the burst falls due, then a new worker: every warning and breach arrives exactly once; SIGTERM drains', async () => {
+  it('SIGKILL while the burst falls due, then a new worker: every warning and breach arrives, once but for the one documented window; SIGTERM drains', async () => {
     const { serviceId } = await createFastService(t, shop, tokens, { code: 'FAST-KILL', responseTarget: 'PT6S', resolutionTarget: 'PT10M' });
     const first = startWorker();
     const ids = await raiseSpread(serviceId, 30, 60, 'Burst'); // deadlines spread over ~2 s
     const expected = ids.length * 2; // response_warning at 50 %, response_breach at 100 %
     await sink.waitFor(() => sink.received.length >= 10, 20000, 'the first mails of the burst');
+    const killedAt = Date.now();
     first.child.kill('SIGKILL');
     await once(first.child, 'exit');
     const second = startWorker();
     await sink.waitFor(() => sink.received.length >= expected, 40000, 'every mail of the burst');
     await sleep(3000); // a reconciler pass later: still no second copies
-    for (const id of ids) {
-      expect(sink.about(id, 'response_warning')).toHaveLength(1);
-      expect(sink.about(id, 'response_breach')).toHaveLength(1);
+    const copies = ids.flatMap((id) => ['response_warning', 'response_breach'].map((kind) => ({ id, kind, mails: sink.about(id, kind) })));
+    for (const { mails } of copies) expect(mails.length).toBeGreaterThanOrEqual(1);
+    // Exactly once, but for the one at-least-once window of docs/escalation.md: the killed worker had
+    // written a message's end of data and not yet its "sent" mark (the kill, made when the tenth mail
+    // arrives, can find the worker descheduled right there). Such a mail was in flight at the kill,
+    // its second copy is the next worker's claim of it (a second attempt), and nothing else repeats.
+    const twice = copies.filter(({ mails }) => mails.length > 1);
+    expect(twice.length).toBeLessThanOrEqual(1);
+    for (const { id, kind, mails } of twice) {
+      expect(mails).toHaveLength(2);
+      expect(mails[0].receivedAt).toBeLessThanOrEqual(killedAt);
+      const [row] = await t.dataSource.query(`SELECT attempts, last_error FROM mail_outbox WHERE request_id = $1 AND kind = $2`, [id, kind]);
+      expect(row).toEqual({ attempts: 2, last_error: null });
     }
-    expect(sink.received.filter((m) => ids.includes(m.headers['x-handoff-request']))).toHaveLength(expected);
+    expect(sink.received.filter((m) => ids.includes(m.headers['x-handoff-request']))).toHaveLength(expected + twice.length);
 
     second.child.kill('SIGTERM');
     const [code] = (await once(second.child, 'exit')) as [number | null];
