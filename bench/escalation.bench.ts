@@ -350,7 +350,7 @@ async function main(): Promise<void> {
       REDIS_URL: redisUrl,
       SMTP_URL: sink.url,
       QUEUE_PREFIX: prefix,
-      LOG_LEVEL: 'info', // its one info line is "worker started"; it logs nothing per mail
+      LOG_LEVEL: 'info', // start-up lines ending in "worker started", which the bench waits for; nothing per mail
       RECONCILE_INTERVAL_S: String(RECONCILE_INTERVAL_S),
       MIGRATIONS_RUN: 'true',
       ...(profileDir ? { BENCH_HOOK_DIR: profileDir } : {}),
