@@ -45,3 +45,5 @@ export const mailJobId = (mailId: string) => `mail_${mailId}`;
  * Redis as active until BullMQ finds it stalled (5–9 s), and re-adding the same id would be a no-op.
  */
 export const mailTakeoverJobId = (mailId: string) => `mail_${mailId}_takeover`;
+/** A reconciler pass's job for a run of due, unsent mails (MailQueue.enqueueBacklog); `pass` tells the passes apart. */
+export const mailBacklogJobId = (mailId: string, pass: string) => `mail_${mailId}_pass_${pass}`;

@@ -13,8 +13,9 @@ const MARGIN_MS = 5000;
 /**
  * PostgreSQL is the truth. At worker start and every RECONCILE_INTERVAL_S, re-derives timers from
  * the indexed `next_deadline_at` — due ones fire at once, ones due before the next pass get their
- * job back — and re-adds mail jobs for unsent outbox rows. Jobs have deterministic ids, so adding
- * one that exists changes nothing: a wiped Redis or a lost job costs at most one interval.
+ * job back — and re-adds mail jobs for unsent outbox rows (one per run of due ones). Timers and
+ * retries have deterministic ids, so adding one that exists changes nothing: a wiped Redis or a
+ * lost job costs at most one interval.
  */
 @Injectable()
 export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
@@ -65,13 +66,21 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const released = new Set([...doubt.resent, ...(await this.escalations.releaseAbandonedClaims(STALE_CLAIM_SECONDS))]);
     await this.mailQueue.enqueue([...released], undefined, released);
     let mails = released.size;
+    // Due now: a job per run of them (a busy burst's backlog is thousands). Due later (retries):
+    // a job each, waiting for its mail's next attempt.
+    const pass = Date.now();
     let afterMail: { at: Date; id: string } | undefined;
     for (;;) {
       const rows = await this.escalations.unsentMails(afterMail, horizon, BATCH);
       const queued = rows.filter((r) => !released.has(r.id));
+      const later = queued.filter((r) => r.next_attempt_at.getTime() > pass);
+      await this.mailQueue.enqueueBacklog(
+        queued.filter((r) => r.next_attempt_at.getTime() <= pass).map((r) => r.id),
+        pass.toString(36),
+      );
       await this.mailQueue.enqueue(
-        queued.map((r) => r.id),
-        new Map(queued.map((r) => [r.id, r.next_attempt_at.getTime()])),
+        later.map((r) => r.id),
+        new Map(later.map((r) => [r.id, r.next_attempt_at.getTime()])),
       );
       mails += queued.length;
       if (rows.length < BATCH) break;

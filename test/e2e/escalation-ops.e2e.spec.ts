@@ -1,8 +1,12 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Job, Queue } from 'bullmq';
 import { Client } from 'pg';
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { DevMailbox } from '../../src/mail/dev-mailbox';
 import { EscalationsRepository } from '../../src/escalation/escalations.repository';
+import { QueueName } from '../../src/escalation/queues';
 import { Reconciler } from '../../src/escalation/reconciler';
+import { MailProcessor } from '../../src/mail/mail.processor';
 import { MailSender } from '../../src/mail/mail-sender';
 import { MAIL_LANES, MailTransport } from '../../src/mail/mail-transport';
 import { MAILS_PER_JOB } from '../../src/mail/mail-queue';
@@ -261,5 +265,40 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
     expect(sink.received.filter((m) => m.subject.startsWith('[Handoff] many ')).length).toBe(count);
     const [{ unsent }] = await t.dataSource.query(`SELECT count(*)::int AS unsent FROM mail_outbox WHERE id = ANY($1) AND status <> 'sent'`, [mails.map((m) => m.id)]);
     expect(unsent).toBe(0);
+  });
+
+  it('a reconciler pass over a backlog of due mail adds a job per run of it, not per mail; every mail goes out once', async () => {
+    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'Backlog' })).body;
+    // A burst's backlog as a pass finds it: due, unsent, without jobs of their own; and two retries due in a while.
+    const due = MAILS_PER_JOB * 3 + 5;
+    const mails: { id: string; later: boolean }[] = await t.dataSource.query(
+      `WITH e AS (
+         INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at)
+         SELECT $1, 'level-' || g, 9, now(), now() FROM generate_series(1, $2::int + 2) g RETURNING id, kind)
+       INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at, next_attempt_at)
+       SELECT e.id, $1, e.kind, '["pia@flowers.example"]', '[Handoff] backlog ' || e.kind, 'text', '<p>html</p>', '{}', now(),
+              CASE WHEN substr(e.kind, 7)::int > $2 THEN now() + interval '3 seconds' ELSE now() - interval '1 second' END
+       FROM e RETURNING id, next_attempt_at > now() AS later`,
+      [request.id, due],
+    );
+    sink.received.length = 0;
+    const queue = t.app.get<Queue>(getQueueToken(QueueName.Mail));
+    const worker = t.app.get(MailProcessor).worker;
+    await worker.pause(true);
+    let jobs: Job[];
+    try {
+      await t.app.get(Reconciler).runOnce();
+      jobs = (await queue.getJobs(['waiting', 'delayed', 'prioritized'])).filter((job) => mails.some((m) => m.id === job.data.mailId));
+    } finally {
+      worker.resume();
+    }
+
+    const retries = new Set(mails.filter((m) => m.later).map((m) => m.id));
+    expect(jobs.filter((job) => retries.has(job.data.mailId)).map((job) => job.opts.delay! > 1000)).toEqual([true, true]);
+    expect(jobs.filter((job) => !retries.has(job.data.mailId)).length).toBe(Math.ceil(due / MAILS_PER_JOB));
+    await sink.waitFor(() => sink.received.filter((m) => m.subject.startsWith('[Handoff] backlog ')).length >= due + 2, 20000, 'the backlog and the retries');
+    const subjects = sink.received.map((m) => m.subject).filter((subject) => subject.startsWith('[Handoff] backlog '));
+    expect(subjects).toHaveLength(due + 2);
+    expect(new Set(subjects).size).toBe(due + 2);
   });
 });
