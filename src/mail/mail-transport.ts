@@ -13,6 +13,13 @@ export const MAIL_LANES = 12;
 /** How long a lane stays idle before it records the answer its next mark would have implied. */
 const ANSWERED_IDLE_MS = 50;
 
+/**
+ * An idle lane's SMTP connection says RSET this often: within our own socket timeout (10 s,
+ * SmtpLane) and any server's idle timeout (smtp-server 60 s, Postfix 300 s), so a deadline after a
+ * quiet spell finds its lane connected rather than waiting for a new connection and its greeting.
+ */
+const SMTP_KEEP_ALIVE_MS = 3_000;
+
 /** Each lane connection's row in `mail_lanes` (its id), by connection. */
 const laneRecords = new WeakMap<Client, string>();
 
@@ -37,6 +44,8 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
   /** Batches with claimed mail still to send: a lane that comes free joins one before anything else. */
   private readonly joinable = new Set<(lane: MailLane) => boolean>();
   private readonly markers: Client[] = [];
+  private keepAliveTimer?: NodeJS.Timeout;
+  private keepingAlive: Promise<void> | null = null;
 
   constructor(private readonly config: AppConfig) {
     const target = smtpTarget(config.smtpUrl, config.isProduction);
@@ -67,9 +76,36 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  /** The lanes' PostgreSQL connections are opened at start, not by the first mails of a burst; one that fails is retried on use. */
+  /**
+   * The lanes' PostgreSQL and SMTP connections are opened at start, not by the first mails of a
+   * burst; one that fails is opened on use. Idle SMTP connections are then kept open.
+   */
   onApplicationBootstrap(): void {
-    for (const lane of this.free) lane.marker().catch(() => undefined);
+    for (const lane of this.free) {
+      lane.marker().catch(() => undefined);
+      lane.smtp.open().catch(() => undefined);
+    }
+    this.keepAliveTimer = setInterval(() => {
+      this.keepingAlive ??= this.keepLanesAlive().finally(() => (this.keepingAlive = null));
+    }, SMTP_KEEP_ALIVE_MS);
+    this.keepAliveTimer.unref();
+  }
+
+  /** Each free lane idle that long takes its turn out of the free list for its RSET (one at a time: no mail waits for all of them). */
+  private async keepLanesAlive(): Promise<void> {
+    for (const lane of [...this.free]) {
+      const at = this.free.indexOf(lane);
+      if (at < 0 || !lane.smtp.idleFor(SMTP_KEEP_ALIVE_MS)) continue;
+      this.free.splice(at, 1);
+      clearTimeout(lane.answeredTimer);
+      try {
+        await lane.smtp.keepAlive();
+      } catch {
+        // Dropped: the next mail on this lane opens a new connection.
+      } finally {
+        this.release(lane);
+      }
+    }
   }
 
   /** Waits for a free lane, runs the work on it, and frees it again. */
@@ -125,6 +161,8 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.keepAliveTimer);
+    await this.keepingAlive;
     for (const lane of this.free) {
       clearTimeout(lane.answeredTimer);
       lane.smtp.close();

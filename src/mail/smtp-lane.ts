@@ -58,12 +58,38 @@ export class SmtpSendError extends Error {
  */
 export class SmtpLane {
   private connection: SMTPConnection | null = null;
+  /** When the connection last carried a mail or a keep-alive (Date.now()). */
+  private lastUsed = 0;
 
   constructor(private readonly target: SmtpTarget) {}
+
+  /** Opens the connection ahead of the first mail: a server's greeting may take a while (smtp-server pauses 100 ms). */
+  async open(): Promise<void> {
+    await this.connected();
+    this.lastUsed = Date.now();
+  }
+
+  /** Whether the connection is open and has carried nothing for `ms`. */
+  idleFor(ms: number): boolean {
+    return this.connection !== null && this.isOpen(this.connection) && Date.now() - this.lastUsed >= ms;
+  }
+
+  /**
+   * RSET on an open connection, so that neither our socket timeout nor the server's idle timeout
+   * closes it and the next mail need not wait for a new one. A connection that is closed stays
+   * closed: the next mail opens it (no reconnecting to a server that is down).
+   */
+  async keepAlive(): Promise<void> {
+    const connection = this.connection;
+    if (!connection || !this.isOpen(connection)) return;
+    this.lastUsed = Date.now();
+    if (!(await this.reset(connection))) this.drop();
+  }
 
   /** Resolves with the recipients the server refused while it took the message for the others (none, as a rule). */
   async send(envelope: { from: string; to: string[] }, raw: Buffer, atCommitPoint: () => void): Promise<RefusedRecipient[]> {
     const connection = await this.connected();
+    this.lastUsed = Date.now();
     const socket = connection._socket as Socket;
     const write = socket.write;
     let armed = true;
@@ -130,10 +156,12 @@ export class SmtpLane {
     });
   }
 
+  private isOpen(connection: SMTPConnection): boolean {
+    return Boolean((connection as unknown as { _socket: Socket | null })._socket) && !(connection as unknown as { _destroyed?: boolean })._destroyed;
+  }
+
   private connected(): Promise<SMTPConnection> {
-    if (this.connection && (this.connection as unknown as { _socket: Socket | null })._socket && !(this.connection as unknown as { _destroyed?: boolean })._destroyed) {
-      return Promise.resolve(this.connection);
-    }
+    if (this.connection && this.isOpen(this.connection)) return Promise.resolve(this.connection);
     const t = this.target;
     const connection = new SMTPConnection({
       host: t.host,

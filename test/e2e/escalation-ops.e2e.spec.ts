@@ -267,6 +267,28 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
     expect(unsent).toBe(0);
   });
 
+  it('keeps its SMTP connections open through a quiet spell, so the next mail waits for no new connection and greeting', async () => {
+    // The lanes connect at start (a greeting may take a while: smtp-server pauses 100 ms before it).
+    await sink.waitFor(() => sink.connections >= MAIL_LANES, 10000, 'every lane connected');
+    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'After a quiet spell' })).body;
+    const [escalation] = await t.dataSource.query(
+      `INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at) VALUES ($1, 'level-1', 1, now(), now()) RETURNING id`,
+      [request.id],
+    );
+    const connections = sink.connections;
+    // Longer than the client's own 10 s socket timeout, which closed an idle connection before.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const [mail] = await t.dataSource.query(
+      `INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at)
+       VALUES ($1, $2, 'level-1', '["pia@flowers.example"]', '[Handoff] after a quiet spell', 'text', '<p>html</p>', '{}', now()) RETURNING id`,
+      [escalation.id, request.id],
+    );
+
+    expect(await t.app.get(MailSender).send(mail.id)).toEqual({ sent: 1, retrying: 0, failed: 0 });
+    expect(sink.received.at(-1)!.subject).toBe('[Handoff] after a quiet spell');
+    expect(sink.connections).toBe(connections);
+  }, 30_000);
+
   it('a reconciler pass over a backlog of due mail adds a job per run of it, not per mail; every mail goes out once', async () => {
     const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'Backlog' })).body;
     // A burst's backlog as a pass finds it: due, unsent, without jobs of their own; and two retries due in a while.

@@ -31,6 +31,8 @@ export class SmtpSink {
   refusedAfterData = 0;
   /** Mailboxes that do not exist here: RCPT TO answers 550 for them, whatever else is set. */
   readonly unknownMailboxes = new Set<string>();
+  /** SMTP connections accepted so far. */
+  connections = 0;
   /** Connection-level errors the server saw (resets by killed clients), kept for a failing test's message. */
   readonly connectionErrors: string[] = [];
   private server!: SMTPServer;
@@ -42,6 +44,10 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onConnect(_session, callback) {
+        sink.connections++;
+        callback();
+      },
       onMailFrom(_address, _session, callback) {
         callback(sink.refusal('mail'));
       },
