@@ -7,6 +7,7 @@ import { MailSender } from '../mail/mail-sender';
 import { MailTransport } from '../mail/mail-transport';
 import { DeadlineProcessor } from './deadline.processor';
 import { DeadlineScheduler } from './deadline-scheduler';
+import { DeadlineWaker } from './deadline-waker';
 import { EscalationMetrics } from './escalation-metrics';
 import { EscalationService } from './escalation.service';
 import { EscalationsRepository } from './escalations.repository';
@@ -19,7 +20,7 @@ import { WorkerWarmUp } from './worker-warm-up';
 export class EscalationModule {
   static register(options: { worker: boolean }): DynamicModule {
     const shared = [EscalationsRepository, DeadlineScheduler, EscalationService, EscalationMetrics, MailQueue, ChainsRepository, ChainService];
-    const worker = options.worker ? [MailTransport, MailSender, DeadlineProcessor, MailProcessor, Reconciler, WorkerWarmUp] : [];
+    const worker = options.worker ? [MailTransport, MailSender, DeadlineProcessor, DeadlineWaker, MailProcessor, Reconciler, WorkerWarmUp] : [];
     return {
       module: EscalationModule,
       global: true,
