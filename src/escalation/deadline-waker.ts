@@ -22,7 +22,8 @@ type DeadlineJob = Job<JobPayloads[QueueName.Deadlines]>;
  */
 @Injectable()
 export class DeadlineWaker implements OnApplicationBootstrap, OnModuleDestroy {
-  private looking?: NodeJS.Timeout;
+  private lookTimer?: NodeJS.Timeout;
+  private lookInFlight: Promise<void> | null = null;
   private wake?: NodeJS.Timeout;
   private wakeAt = Infinity;
   private lastWake = 0;
@@ -31,15 +32,21 @@ export class DeadlineWaker implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(@InjectQueue(QueueName.Deadlines) private readonly queue: Queue<JobPayloads[QueueName.Deadlines]>) {}
 
   onApplicationBootstrap(): void {
-    this.looking = setInterval(() => void this.arm(), LOOK_EVERY_MS);
-    this.looking.unref();
-    void this.arm();
+    this.lookTimer = setInterval(() => void this.look(), LOOK_EVERY_MS);
+    this.lookTimer.unref();
+    void this.look();
   }
 
   onModuleDestroy(): void {
     this.stopped = true;
-    clearInterval(this.looking);
+    clearInterval(this.lookTimer);
     clearTimeout(this.wake);
+  }
+
+  /** One look at a time: with Redis away a read waits until it is back, and the looks must not pile up meanwhile. */
+  private look(): Promise<void> {
+    this.lookInFlight ??= this.arm().finally(() => (this.lookInFlight = null));
+    return this.lookInFlight;
   }
 
   private async arm(): Promise<void> {
@@ -66,6 +73,6 @@ export class DeadlineWaker implements OnApplicationBootstrap, OnModuleDestroy {
     this.wakeAt = Infinity;
     this.lastWake = Date.now();
     await job.promote().catch(() => undefined);
-    if (!this.stopped) await this.arm();
+    if (!this.stopped) await this.look();
   }
 }
