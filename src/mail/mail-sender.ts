@@ -15,6 +15,8 @@ const BATCH = MAILS_PER_JOB - 1;
 
 const DEFERRED_LOG_INTERVAL_MS = 10_000;
 
+const CLAIM_STATEMENT = 'handoff_claim_mail';
+
 /** What a mail job did: mails sent, put back for a later attempt, and failed for good. */
 export interface SendOutcome {
   sent: number;
@@ -124,18 +126,22 @@ export class MailSender implements OnModuleDestroy {
     // the two selectors made PostgreSQL read the whole outbox on every claim. Every row is locked
     // with SKIP LOCKED before the UPDATE touches it, the own mail too: a row another claim holds is
     // that claim's to send. (Waiting for it instead queued the first claims of a burst behind each
-    // other, each holding the 24 rows the next one waited for.)
-    const { rows } = await marker.query<ClaimedMail>(
-      `UPDATE mail_outbox m SET status = 'sending', claimed_at = now(), claimed_by = pg_backend_pid(), attempts = m.attempts + 1
+    // other, each holding the 24 rows the next one waited for.) Prepared once per lane connection:
+    // planning it each time took 1–2 ms of a claim's 2–3 ms on an idle machine. `status || ''`
+    // keeps the outer rows on the primary key: a plan made while the outbox is empty chose the
+    // partial index of unsent mail, which a burst's backlog makes long (the mark's trick, MailTransport).
+    const { rows } = await marker.query<ClaimedMail>({
+      name: CLAIM_STATEMENT,
+      text: `UPDATE mail_outbox m SET status = 'sending', claimed_at = now(), claimed_by = pg_backend_pid(), attempts = m.attempts + 1
         WHERE m.id = ANY (ARRAY(SELECT id FROM mail_outbox
                                  WHERE status = 'pending' AND next_attempt_at <= now() AND id IS DISTINCT FROM $1
                                  ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
                           || ARRAY(SELECT id FROM mail_outbox WHERE id = $1 FOR UPDATE SKIP LOCKED))
-          AND (m.status = 'pending' OR (m.id = $1 AND m.status = 'sending' AND ${claimAbandoned('$2')}))
+          AND (m.status || '' = 'pending' OR (m.id = $1 AND m.status || '' = 'sending' AND ${claimAbandoned('$2')}))
         RETURNING m.id, m.recipients, m.subject, m.text_body AS "textBody", m.html_body AS "htmlBody", m.headers,
                   m.escalation_id AS "escalationId", m.attempts, m.created_at AS "createdAt", m.claimed_by AS "claimedBy"`,
-      [own, STALE_CLAIM_SECONDS, own ? BATCH : MAILS_PER_JOB],
-    );
+      values: [own, STALE_CLAIM_SECONDS, own ? BATCH : MAILS_PER_JOB],
+    });
     return rows;
   }
 
