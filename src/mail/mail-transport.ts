@@ -17,6 +17,7 @@ const ANSWERED_IDLE_MS = 50;
  * An idle lane's SMTP connection says RSET this often: within our own socket timeout (10 s,
  * SmtpLane) and any server's idle timeout (smtp-server 60 s, Postfix 300 s), so a deadline after a
  * quiet spell finds its lane connected rather than waiting for a new connection and its greeting.
+ * A closed lane is opened again as often (keepLanesAlive).
  */
 const SMTP_KEEP_ALIVE_MS = 3_000;
 
@@ -91,17 +92,23 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
     this.keepAliveTimer.unref();
   }
 
-  /** Each free lane idle that long takes its turn out of the free list for its RSET (one at a time: no mail waits for all of them). */
+  /**
+   * Each free lane takes its turn out of the free list (one at a time: no mail waits for all of
+   * them): an open one idle that long says RSET; a closed one (the server restarted, or dropped
+   * it) is opened again, so the next mail need not wait for a greeting. The first that fails to
+   * open ends the round: a server that is down sees one attempt per round from this worker.
+   */
   private async keepLanesAlive(): Promise<void> {
     for (const lane of [...this.free]) {
       const at = this.free.indexOf(lane);
-      if (at < 0 || !lane.smtp.idleFor(SMTP_KEEP_ALIVE_MS)) continue;
+      if (at < 0 || !(lane.smtp.closed || lane.smtp.idleFor(SMTP_KEEP_ALIVE_MS))) continue;
       this.free.splice(at, 1);
       clearTimeout(lane.answeredTimer);
       try {
-        await lane.smtp.keepAlive();
+        if (lane.smtp.closed) await lane.smtp.open();
+        else await lane.smtp.keepAlive();
       } catch {
-        // Dropped: the next mail on this lane opens a new connection.
+        return; // Not reachable now: mail on this lane opens a connection when it comes, the next round tries again.
       } finally {
         this.release(lane);
       }

@@ -35,6 +35,9 @@ const isDataCommand = (chunk: unknown) => {
 
 const RESET_TIMEOUT_MS = 5000;
 
+/** nodemailer's codes for a connection the server closed or reset (not a timeout, not an SMTP answer). */
+const CONNECTION_LOST = new Set(['ECONNECTION', 'ESOCKET']);
+
 export interface RefusedRecipient {
   address: string;
   /** The server's answer to its RCPT TO. */
@@ -69,16 +72,17 @@ export class SmtpLane {
     this.lastUsed = Date.now();
   }
 
+  /** Whether there is no open connection (never opened, dropped, or closed by the server). */
+  get closed(): boolean {
+    return this.connection === null || !this.isOpen(this.connection);
+  }
+
   /** Whether the connection is open and has carried nothing for `ms`. */
   idleFor(ms: number): boolean {
     return this.connection !== null && this.isOpen(this.connection) && Date.now() - this.lastUsed >= ms;
   }
 
-  /**
-   * RSET on an open connection, so that neither our socket timeout nor the server's idle timeout
-   * closes it and the next mail need not wait for a new one. A connection that is closed stays
-   * closed: the next mail opens it (no reconnecting to a server that is down).
-   */
+  /** RSET on an open connection, so that neither our socket timeout nor the server's idle timeout closes it and the next mail need not wait for a new one. */
   async keepAlive(): Promise<void> {
     const connection = this.connection;
     if (!connection || !this.isOpen(connection)) return;
@@ -86,8 +90,23 @@ export class SmtpLane {
     if (!(await this.reset(connection))) this.drop();
   }
 
-  /** Resolves with the recipients the server refused while it took the message for the others (none, as a rule). */
+  /**
+   * Resolves with the recipients the server refused while it took the message for the others (none,
+   * as a rule). A connection kept open may be closed by the server just as a mail starts on it; lost
+   * before the end of data, nothing of the mail reached the server, so it goes once more on a new
+   * connection at once instead of waiting for a retry.
+   */
   async send(envelope: { from: string; to: string[] }, raw: Buffer, atCommitPoint: () => void): Promise<RefusedRecipient[]> {
+    const reused = this.connection !== null && this.isOpen(this.connection);
+    try {
+      return await this.sendOnce(envelope, raw, atCommitPoint);
+    } catch (error) {
+      if (!reused || !(error instanceof SmtpSendError) || error.pastCommitPoint || !CONNECTION_LOST.has((error.smtpError as { code?: string })?.code ?? '')) throw error;
+      return this.sendOnce(envelope, raw, atCommitPoint);
+    }
+  }
+
+  private async sendOnce(envelope: { from: string; to: string[] }, raw: Buffer, atCommitPoint: () => void): Promise<RefusedRecipient[]> {
     const connection = await this.connected();
     this.lastUsed = Date.now();
     const socket = connection._socket as Socket;

@@ -33,6 +33,8 @@ export class SmtpSink {
   readonly unknownMailboxes = new Set<string>();
   /** SMTP connections accepted so far. */
   connections = 0;
+  /** This many next MAIL FROMs are answered by closing the connection (a server timing out an idle client as it speaks). */
+  closeOnMailFrom = 0;
   /** Connection-level errors the server saw (resets by killed clients), kept for a failing test's message. */
   readonly connectionErrors: string[] = [];
   private server!: SMTPServer;
@@ -48,7 +50,12 @@ export class SmtpSink {
         sink.connections++;
         callback();
       },
-      onMailFrom(_address, _session, callback) {
+      onMailFrom(_address, session, callback) {
+        if (sink.closeOnMailFrom > 0) {
+          sink.closeOnMailFrom--;
+          for (const connection of sink.openConnections()) if (connection.id === session.id) connection._socket.destroy();
+          return;
+        }
         callback(sink.refusal('mail'));
       },
       onRcptTo(address, _session, callback) {
@@ -119,6 +126,16 @@ export class SmtpSink {
       if (Date.now() > until) throw new Error(`timed out waiting for ${what}; received: ${this.received.map((m) => `${m.headers['x-handoff-escalation']}→${m.to.join(',')}`).join(' ')}`);
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+
+  /** Closes every client connection at once, without a word (a server restarting, a firewall forgetting them). */
+  dropConnections(): void {
+    for (const connection of this.openConnections()) connection._socket.destroy();
+  }
+
+  /** smtp-server's own set of open connections. */
+  private openConnections(): Set<{ id: string; _socket: { destroy(): void } }> {
+    return (this.server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections;
   }
 
   async stop(): Promise<void> {
