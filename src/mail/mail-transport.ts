@@ -5,7 +5,7 @@ import { serialize } from 'pg-protocol';
 import { AppConfig } from '../common/app-config';
 import { NIL_UUID } from '../common/uuid';
 import { buildMimeMessage, type OutgoingMail } from './mime-message';
-import { SmtpLane, smtpTarget } from './smtp-lane';
+import { SmtpLane, SmtpReachability, smtpTarget } from './smtp-lane';
 
 /** How many mails go out at once: each lane is one SMTP connection and one idle PostgreSQL connection. */
 export const MAIL_LANES = 12;
@@ -50,6 +50,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(private readonly config: AppConfig) {
     const target = smtpTarget(config.smtpUrl, config.isProduction);
+    const reachability = new SmtpReachability();
     for (let i = 0; i < MAIL_LANES; i++) {
       let marker: Promise<Client> | null = null;
       const connectMarker = async () => {
@@ -70,7 +71,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
         return client;
       };
       this.free.push({
-        smtp: new SmtpLane(target),
+        smtp: new SmtpLane(target, reachability),
         marker: () => (marker ??= connectMarker().catch((error) => ((marker = null), Promise.reject(error)))),
         answerUnrecorded: false,
       });

@@ -1,5 +1,6 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Job, Queue } from 'bullmq';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Client } from 'pg';
 import type { FlowerShop } from '../../src/demo/flower-shop';
 import { DevMailbox } from '../../src/mail/dev-mailbox';
@@ -362,5 +363,52 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
     const subjects = sink.received.map((m) => m.subject).filter((subject) => subject.startsWith('[Handoff] backlog '));
     expect(subjects).toHaveLength(due + 2);
     expect(new Set(subjects).size).toBe(due + 2);
+  });
+});
+
+describe('an SMTP server that cannot be reached: mail waits for its retry, the server is not flooded with connections', () => {
+  let t: TestApp;
+  let shop: FlowerShop;
+  let tokens: Record<string, string>;
+  let server: Server;
+  let attempts = 0;
+
+  beforeAll(async () => {
+    // Accepts and hangs up at once: every connection fails before the greeting, and each is counted.
+    server = createServer((socket) => {
+      attempts++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    t = await startTestApp('smtp_unreachable', { worker: true, env: { SMTP_URL: `smtp://127.0.0.1:${port}`, RECONCILE_INTERVAL_S: '3600' } });
+    ({ shop, tokens } = await withFlowerShop(t));
+  });
+  afterAll(async () => {
+    await t.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('a batch of 25 due mails meets it with one connection attempt, and every mail is put off for its retry', async () => {
+    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'Nobody answers' })).body;
+    const mails: { id: string }[] = await t.dataSource.query(
+      `WITH e AS (
+         INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at)
+         SELECT $1, 'level-' || g, 3, now(), now() FROM generate_series(1, $2::int) g RETURNING id, kind)
+       INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at)
+       SELECT e.id, $1, e.kind, '["pia@flowers.example"]', '[Handoff] nobody answers', 'text', '<p>html</p>', '{}', now() FROM e RETURNING id`,
+      [request.id, MAILS_PER_JOB],
+    );
+    // The lanes tried at start and failed; a moment later one lane may try again.
+    for (let i = 0; i < 100 && attempts === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    attempts = 0;
+
+    const outcome = await t.app.get(MailSender).send(mails[0].id);
+
+    expect(outcome).toEqual({ sent: 0, retrying: MAILS_PER_JOB, failed: 0 });
+    expect(attempts).toBeLessThanOrEqual(2);
+    const rows: { status: string; last_error: string }[] = await t.dataSource.query(`SELECT status, last_error FROM mail_outbox WHERE id = ANY($1)`, [mails.map((m) => m.id)]);
+    expect(rows.every((r) => r.status === 'pending' && r.last_error.length > 0)).toBe(true);
   });
 });
