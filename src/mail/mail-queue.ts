@@ -6,6 +6,9 @@ import { JOB_NAME, mailBacklogJobId, mailJobId, mailTakeoverJobId, QueueName, ty
 /** A mail job claims up to this many mails at once: its own and others that are due (MailSender). */
 export const MAILS_PER_JOB = 25;
 
+/** The first of each run of MAILS_PER_JOB ids: a job claims its own mail and the rest of its run (and more). */
+const firstOfEachRun = (mailIds: readonly string[]) => mailIds.filter((_, i) => i % MAILS_PER_JOB === 0);
+
 /** Adds mail jobs for outbox rows; the same row twice is one job (its id is the row's). */
 @Injectable()
 export class MailQueue {
@@ -19,7 +22,7 @@ export class MailQueue {
    * job whose mail another job already took; whatever a job leaves, a later job or the reconciler takes.
    */
   enqueueDue(mailIds: readonly string[]): Promise<void> {
-    return this.enqueue(mailIds.filter((_, i) => i % MAILS_PER_JOB === 0));
+    return this.enqueue(firstOfEachRun(mailIds));
   }
 
   /**
@@ -31,7 +34,7 @@ export class MailQueue {
    * added even where a job of the mail's own id sits in Redis (waiting, or active past its last claim).
    */
   enqueueBacklog(mailIds: readonly string[], pass: string): Promise<void> {
-    return this.add(mailIds.filter((_, i) => i % MAILS_PER_JOB === 0).map((mailId) => ({ mailId, jobId: mailBacklogJobId(mailId, pass), delay: 0 })));
+    return this.add(firstOfEachRun(mailIds).map((mailId) => ({ mailId, jobId: mailBacklogJobId(mailId, pass), delay: 0 })));
   }
 
   /** `notBefore`: a retry's next attempt; the job waits for it. `takeover`: mails whose claim a dead worker abandoned. */

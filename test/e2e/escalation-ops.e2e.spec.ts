@@ -268,24 +268,30 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
     expect(unsent).toBe(0);
   });
 
-  it('keeps its SMTP connections open through a quiet spell, so the next mail waits for no new connection and greeting', async () => {
-    // The lanes connect at start (a greeting may take a while: smtp-server pauses 100 ms before it).
-    await sink.waitFor(() => sink.connections >= MAIL_LANES, 10000, 'every lane connected');
-    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'After a quiet spell' })).body;
+  /** A new request's level-1 mail, due now, with no job of its own: only the test's MailSender.send sends it. Its id. */
+  const dueMail = async (subject: string): Promise<string> => {
+    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: subject })).body;
     const [escalation] = await t.dataSource.query(
       `INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at) VALUES ($1, 'level-1', 1, now(), now()) RETURNING id`,
       [request.id],
     );
+    const [mail] = await t.dataSource.query(
+      `INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at)
+       VALUES ($1, $2, 'level-1', '["pia@flowers.example"]', $3, 'text', '<p>html</p>', '{}', now()) RETURNING id`,
+      [escalation.id, request.id, `[Handoff] ${subject}`],
+    );
+    return mail.id;
+  };
+
+  it('keeps its SMTP connections open through a quiet spell, so the next mail waits for no new connection and greeting', async () => {
+    // The lanes connect at start (a greeting may take a while: smtp-server pauses 100 ms before it).
+    await sink.waitFor(() => sink.connections >= MAIL_LANES, 10000, 'every lane connected');
+    const mail = await dueMail('after a quiet spell');
     const connections = sink.connections;
     // Longer than the client's own 10 s socket timeout, which closed an idle connection before.
     await new Promise((resolve) => setTimeout(resolve, 12_000));
-    const [mail] = await t.dataSource.query(
-      `INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at)
-       VALUES ($1, $2, 'level-1', '["pia@flowers.example"]', '[Handoff] after a quiet spell', 'text', '<p>html</p>', '{}', now()) RETURNING id`,
-      [escalation.id, request.id],
-    );
 
-    expect(await t.app.get(MailSender).send(mail.id)).toEqual({ sent: 1, retrying: 0, failed: 0 });
+    expect(await t.app.get(MailSender).send(mail)).toEqual({ sent: 1, retrying: 0, failed: 0 });
     expect(sink.received.at(-1)!.subject).toBe('[Handoff] after a quiet spell');
     expect(sink.connections).toBe(connections);
   }, 30_000);
@@ -295,39 +301,21 @@ describe('mail claims: a job sends its own mail and the other due ones, never an
     const before = sink.connections;
     sink.dropConnections();
     await sink.waitFor(() => sink.connections >= before + MAIL_LANES, 15000, 'every lane connected again');
-    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'After a drop' })).body;
-    const [escalation] = await t.dataSource.query(
-      `INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at) VALUES ($1, 'level-1', 1, now(), now()) RETURNING id`,
-      [request.id],
-    );
-    const [mail] = await t.dataSource.query(
-      `INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at)
-       VALUES ($1, $2, 'level-1', '["pia@flowers.example"]', '[Handoff] after a drop', 'text', '<p>html</p>', '{}', now()) RETURNING id`,
-      [escalation.id, request.id],
-    );
+    const mail = await dueMail('after a drop');
 
-    expect(await t.app.get(MailSender).send(mail.id)).toEqual({ sent: 1, retrying: 0, failed: 0 });
+    expect(await t.app.get(MailSender).send(mail)).toEqual({ sent: 1, retrying: 0, failed: 0 });
     expect(sink.connections).toBe(before + MAIL_LANES);
   });
 
   it('sends a mail once more at once on a new connection when the server closes a kept connection as the mail starts', async () => {
-    const request = (await t.http.post('/api/v1/requests').set(bearer(tokens.clerk)).send({ serviceId: shop.services.bouquet.id, title: 'Closed under it' })).body;
-    const [escalation] = await t.dataSource.query(
-      `INSERT INTO escalations (request_id, kind, clock_version, due_at, fired_at) VALUES ($1, 'level-1', 1, now(), now()) RETURNING id`,
-      [request.id],
-    );
-    const [mail] = await t.dataSource.query(
-      `INSERT INTO mail_outbox (escalation_id, request_id, kind, recipients, subject, text_body, html_body, headers, due_at)
-       VALUES ($1, $2, 'level-1', '["pia@flowers.example"]', '[Handoff] closed under it', 'text', '<p>html</p>', '{}', now()) RETURNING id`,
-      [escalation.id, request.id],
-    );
+    const mail = await dueMail('closed under it');
     await sink.waitFor(() => sink.connections >= MAIL_LANES, 10000, 'every lane connected');
     sink.closeOnMailFrom = 1;
 
-    expect(await t.app.get(MailSender).send(mail.id)).toEqual({ sent: 1, retrying: 0, failed: 0 });
+    expect(await t.app.get(MailSender).send(mail)).toEqual({ sent: 1, retrying: 0, failed: 0 });
     expect(sink.closeOnMailFrom).toBe(0);
     expect(sink.received.filter((m) => m.subject === '[Handoff] closed under it')).toHaveLength(1);
-    expect(await t.dataSource.query(`SELECT status, attempts, last_error FROM mail_outbox WHERE id = $1`, [mail.id])).toEqual([{ status: 'sent', attempts: 1, last_error: null }]);
+    expect(await t.dataSource.query(`SELECT status, attempts, last_error FROM mail_outbox WHERE id = $1`, [mail])).toEqual([{ status: 'sent', attempts: 1, last_error: null }]);
   });
 
   it('a reconciler pass over a backlog of due mail adds a job per run of it, not per mail; every mail goes out once', async () => {
