@@ -21,9 +21,11 @@
 //                              against a patched copy of dist/ (node_modules must resolve from it)
 //   BENCH_PROFILE              a directory: CPU-profile the worker and count its SQL statements and
 //                              Redis commands during the burst (figures are then those of a profiled run)
+//   BENCH_TIMELINE             a CSV file: each burst deadline's instants (due, recorded, claimed, marked
+//                              sent, accepted by the sink), to see the burst's first second in detail
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -501,6 +503,15 @@ async function main(): Promise<void> {
         }),
       );
 
+    if (process.env.BENCH_TIMELINE) {
+      const header = 'due_ms,recorded_ms,claimed_ms,marked_sent_ms,accepted_ms\n';
+      const rows = burst.map((b) => {
+        const row = stageOf.get(b.id);
+        return [b.dueAt, row?.fired ?? '', row?.claimed ?? '', row?.sent ?? '', firstAccepted.get(b.id) ?? ''].join(',');
+      });
+      writeFileSync(resolve(process.env.BENCH_TIMELINE), header + rows.join('\n') + '\n');
+      console.log(`  timeline of each burst deadline (epoch ms) written to ${resolve(process.env.BENCH_TIMELINE)}`);
+    }
     const statusCounts = new Map<string, number>();
     for (const r of stageRows) statusCounts.set(r.status, (statusCounts.get(r.status) ?? 0) + 1);
     const [fate] = await database.query<{ sent: number; failed: number; unsent: number; unfired: number; lost: number }>(

@@ -8,7 +8,7 @@ import { claimAbandoned, SEND_CLAIMED_WITHIN_SECONDS, STALE_CLAIM_SECONDS } from
 import { MAILS_PER_JOB, MailQueue } from './mail-queue';
 import { isPermanentSmtpRefusal, MailTransport, SentMark, type MailLane } from './mail-transport';
 import type { OutboxMail } from './outbox-mail.entity';
-import { SmtpSendError, type RefusedRecipient } from './smtp-lane';
+import type { RefusedRecipient, Submission } from './smtp-lane';
 
 /** Besides its own, a mail job takes this many other due mails (sent on its lane and idle ones). */
 const BATCH = MAILS_PER_JOB - 1;
@@ -24,12 +24,16 @@ export interface SendOutcome {
   failed: number;
 }
 
+/** How the SMTP server answered a mail (SmtpLane.sendEach). */
+type SmtpOutcome = Parameters<Submission['settle']>[0];
+
 type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody' | 'htmlBody' | 'headers' | 'escalationId' | 'attempts' | 'createdAt' | 'claimedBy'>;
 
 /**
  * Sends outbox mail. A job claims its own mail and up to 24 others that are due (pending →
  * sending, rows other senders hold skipped) and sends them on its lane and on whichever other
- * lanes are idle at that moment. The instant a mail's end of data is written to the SMTP socket,
+ * lanes are idle at that moment, each lane one mail after another, pipelined where the server
+ * allows (SmtpLane.sendEach: a mail's end of data and the next one's envelope in one write). The instant a mail's end of data is written to the SMTP socket,
  * its "sent" mark, built beforehand, is written to the lane's idle PostgreSQL connection in the
  * same synchronous step, in one socket write: a worker killed after both writes leaves a delivered
  * mail and a committed mark; killed before them, an undelivered mail and an abandoned claim
@@ -93,11 +97,38 @@ export class MailSender implements OnModuleDestroy {
     const helpers = this.transport.takeFree(mails.length - 1);
     const drain = async (on: MailLane, connection: Client | null) => {
       const onMarker = connection ?? (await on.marker());
-      for (let mail = mails.shift(); mail; mail = mails.shift()) {
-        const result = Date.now() > sendBy ? await this.putBack(onMarker, mail) : await this.sendOne(on, onMarker, mail);
+      const handled: Promise<void>[] = [];
+      // Everything the lane's connection was given so far: a mail's end of data waits for it, so its
+      // mark is written to an idle connection at once (SentMark), not queued behind another query.
+      // Once any of it fails (the connection lost), the lane sends nothing more: a mail sent without
+      // its mark would be sent again by whoever takes the claim over.
+      let previous: Promise<unknown> = Promise.resolve();
+      let broken = false;
+      const follow = (work: Promise<unknown>) => {
+        previous = work;
+        work.catch(() => (broken = true));
+      };
+      const count = (mail: ClaimedMail) => (result: 'sent' | 'failed' | number) => {
         if (typeof result === 'number') retries.set(mail.id, result);
         outcome[result === 'sent' ? 'sent' : result === 'failed' ? 'failed' : 'retrying']++;
-      }
+      };
+      await on.smtp.sendEach(() => {
+        for (let mail = broken ? undefined : mails.shift(); mail; mail = broken ? undefined : mails.shift()) {
+          if (Date.now() > sendBy) {
+            const putBack = previous.then(() => this.putBack(onMarker, mail));
+            follow(putBack);
+            handled.push(putBack.then(count(mail)));
+            continue;
+          }
+          const { submission, done } = this.submission(on, onMarker, mail, previous);
+          follow(done);
+          handled.push(done.then(count(mail)));
+          return submission;
+        }
+        return null;
+      });
+      const failure = (await Promise.allSettled(handled)).find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failure) throw failure.reason;
     };
     const joined: Promise<void>[] = [];
     const withdraw = this.transport.offerFreedLanes((freed) => {
@@ -145,8 +176,13 @@ export class MailSender implements OnModuleDestroy {
     return rows;
   }
 
-  /** 'sent', 'failed', or the instant of the next attempt. */
-  private async sendOne(lane: MailLane, marker: Client, mail: ClaimedMail): Promise<'sent' | 'failed' | number> {
+  /**
+   * One mail for its lane's sendEach, and `done`: 'sent', 'failed', or the instant of the next
+   * attempt, once the server has answered and PostgreSQL recorded it. Its "sent" mark is built
+   * here and written at the commit point; `previous` (the lane connection's work so far) is awaited
+   * before the end of data is written, so the mark goes to an idle connection.
+   */
+  private submission(lane: MailLane, marker: Client, mail: ClaimedMail, previous: Promise<unknown>): { submission: Submission; done: Promise<'sent' | 'failed' | number> } {
     const { envelope, raw } = this.transport.compose({
       to: mail.recipients,
       subject: mail.subject,
@@ -157,21 +193,39 @@ export class MailSender implements OnModuleDestroy {
     });
     const mark = new SentMark(mail.id, marker);
     let marking: Promise<void> | null = null;
-    try {
-      const refused = await lane.smtp.send(envelope, raw, () => {
+    let answered!: (outcome: SmtpOutcome) => void;
+    const answer = new Promise<SmtpOutcome>((resolve) => (answered = resolve));
+    const submission: Submission = {
+      envelope,
+      raw,
+      beforeData: () => previous,
+      atCommitPoint: () => {
         marking = mark.writeTo(marker);
         lane.answerUnrecorded = false;
-      });
-      await mark.writeTo(marker);
+      },
+      settle: (outcome) => answered(outcome),
+    };
+    const done = (async (): Promise<'sent' | 'failed' | number> => {
+      const outcome = await answer;
+      // One query at a time on the lane's connection, in the order of the mails.
+      await previous;
+      if ('error' in outcome) {
+        if (marking) await (marking as Promise<void>).catch(() => undefined);
+        const { smtpError, pastCommitPoint } = outcome.error;
+        return this.failed(marker, mail, smtpError, pastCommitPoint);
+      }
+      try {
+        await mark.writeTo(marker);
+      } catch (error) {
+        return this.failed(marker, mail, error, false);
+      }
       // Answered: implied by the lane's next mark, or recorded when the lane goes idle.
       lane.answerUnrecorded = true;
       this.metrics.mailsSent.inc();
-      if (refused.length) await this.partlyRefused(marker, mail, refused);
+      if (outcome.refused.length) await this.partlyRefused(marker, mail, outcome.refused);
       return 'sent';
-    } catch (error) {
-      if (marking) await (marking as Promise<void>).catch(() => undefined);
-      return this.failed(marker, mail, error instanceof SmtpSendError ? error.smtpError : error, error instanceof SmtpSendError && error.pastCommitPoint);
-    }
+    })();
+    return { submission, done };
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { envelopeCommands, messageData, pipelinable, SmtpReplyReader, type Envelope, type SmtpReply } from './smtp-wire';
 
 export interface SmtpTarget {
   host: string;
@@ -81,6 +82,8 @@ export class SmtpReachability {
   }
 }
 
+const toReply = (text: string): SmtpReply => ({ code: Number(text.slice(0, 3)) || 0, text });
+
 export class SmtpSendError extends Error {
   constructor(
     readonly smtpError: unknown,
@@ -89,6 +92,44 @@ export class SmtpSendError extends Error {
   ) {
     super((smtpError as Error)?.message ?? String(smtpError));
   }
+}
+
+/** One mail handed to SmtpLane.sendEach. */
+export interface Submission {
+  envelope: Envelope;
+  raw: Buffer;
+  /** Awaited before the message's end of data is written (the lane's PostgreSQL connection must be idle then). */
+  beforeData(): Promise<unknown>;
+  /** Runs synchronously right after the message and its end of data are handed to the kernel. */
+  atCommitPoint(): void;
+  /** Called once: the recipients the server refused while it took the message, or why the mail was not sent. */
+  settle(outcome: { refused: RefusedRecipient[] } | { error: SmtpSendError }): void;
+}
+
+/** A pipelined transaction's progress on one mail. */
+interface InFlight {
+  sub: Submission;
+  accepted: number;
+  refused: RefusedRecipient[];
+  /** The refusals of RCPT TO, with their replies (the error when every recipient was refused). */
+  rcptReplies: string[];
+  mailError: Error | null;
+  committed: boolean;
+  settled: boolean;
+}
+
+type Awaited = { kind: 'mail' | 'rcpt' | 'data' | 'message'; mail: InFlight } | { kind: 'rset' };
+
+/** An error shaped like nodemailer's: its code, the server's reply and the reply's code. */
+function smtpError(message: string, code: string, reply?: SmtpReply, command?: string): Error {
+  const error = new Error(reply ? `${message}: ${reply.text}` : message) as Error & { code: string; response?: string; responseCode?: number; command?: string };
+  error.code = code;
+  if (reply) {
+    error.response = reply.text;
+    error.responseCode = reply.code;
+  }
+  if (command) error.command = command;
+  return error;
 }
 
 /**
@@ -128,6 +169,240 @@ export class SmtpLane {
     if (!connection || !this.isOpen(connection)) return;
     this.lastUsed = Date.now();
     if (!(await this.reset(connection))) this.drop();
+  }
+
+  /**
+   * Sends the mails `pull` hands out, one after the other, until it has none. Where the server
+   * offers PIPELINING (RFC 2920), each mail's end of data and the next mail's envelope (MAIL FROM,
+   * RCPT TO…, DATA) leave in one write, so a mail costs one round trip and one write, not two:
+   * the next mail is pulled the moment the current one's data is written. Mails whose addresses
+   * need more than plain ASCII, and servers without PIPELINING, go through nodemailer's send.
+   */
+  async sendEach(pull: () => Submission | null): Promise<void> {
+    let carried: Submission | null = null;
+    const retried = new WeakSet<Submission>();
+    for (;;) {
+      const sub: Submission | null = carried ?? pull();
+      carried = null;
+      if (!sub) return;
+      const reused = !this.closed;
+      let connection: SMTPConnection;
+      try {
+        connection = await this.connected();
+      } catch (error) {
+        sub.settle({ error: new SmtpSendError(error, false) });
+        continue;
+      }
+      if (!pipelinable(sub.envelope) || !this.offersPipelining(connection)) {
+        try {
+          await sub.beforeData();
+          sub.settle({ refused: await this.send(sub.envelope, sub.raw, () => sub.atCommitPoint()) });
+        } catch (error) {
+          sub.settle({ error: error instanceof SmtpSendError ? error : new SmtpSendError(error, false) });
+        }
+        continue;
+      }
+      const { next, lostBeforeData } = await this.pipeline(connection, sub, pull);
+      carried = next;
+      // Lost before its data: nothing of it reached the server. Sent again at once on a new
+      // connection if the lost one had carried mail before (a server closing a kept connection).
+      if (lostBeforeData) {
+        const { sub: lost, error } = lostBeforeData;
+        const again = (lost !== sub || reused) && !retried.has(lost) && CONNECTION_LOST.has((error as { code?: string }).code ?? '');
+        if (again && !carried) {
+          retried.add(lost);
+          carried = lost;
+        } else {
+          lost.settle({ error: new SmtpSendError(error, false) });
+        }
+      }
+    }
+  }
+
+  private offersPipelining(connection: SMTPConnection): boolean {
+    return ((connection as unknown as { _supportedExtensions?: string[] })._supportedExtensions ?? []).includes('PIPELINING');
+  }
+
+  /**
+   * One run of pipelined transactions on an open connection, reading the replies itself (nodemailer's
+   * reader handles one reply per event-loop turn). Resolves when every mail written has its answer
+   * and `pull` has no more (`next`: a mail pulled that must go another way), or when the connection
+   * is lost (`lostBeforeData`: the mail whose envelope was written and not its data, if any; mails
+   * past their end of data are settled as in doubt).
+   */
+  private pipeline(
+    connection: SMTPConnection,
+    first: Submission,
+    pull: () => Submission | null,
+  ): Promise<{ next: Submission | null; lostBeforeData: { sub: Submission; error: unknown } | null }> {
+    const socket = connection._socket as Socket;
+    const nodemailerReader = (connection as unknown as { _onSocketData: (chunk: Buffer) => void })._onSocketData;
+    const reader = new SmtpReplyReader();
+    const awaited: Awaited[] = [];
+    let carried: Submission | null = null;
+    let ended = false;
+    this.lastUsed = Date.now();
+
+    return new Promise((resolve) => {
+      /** The mail whose data waits for its beforeData (its 354 is in, its data not yet written). */
+      let awaitingData: InFlight | null = null;
+
+      const finish = (lost: boolean, lostBeforeData: { sub: Submission; error: unknown } | null) => {
+        if (ended) return;
+        ended = true;
+        socket.removeListener('data', onData);
+        connection.off('end', onEnd);
+        connection.off('error', onError);
+        if (!lost) socket.on('data', nodemailerReader);
+        this.lastUsed = Date.now();
+        resolve({ next: carried, lostBeforeData });
+      };
+
+      /** The connection is gone: what was past its end of data is in doubt, the rest was never the server's. */
+      const lose = (error: unknown) => {
+        if (ended) return;
+        let beforeData: { sub: Submission; error: unknown } | null = null;
+        const unanswered = awaited.splice(0).flatMap((item) => (item.kind === 'rset' ? [] : [item.mail]));
+        if (awaitingData) unanswered.push(awaitingData);
+        for (const mail of new Set(unanswered)) {
+          if (mail.settled) continue;
+          mail.settled = true;
+          if (mail.committed) mail.sub.settle({ error: new SmtpSendError(error, true) });
+          else beforeData = { sub: mail.sub, error };
+        }
+        finish(true, beforeData);
+        if (this.connection === connection) this.drop();
+      };
+      let lastError: unknown = null;
+      const onError = (error: unknown) => (lastError = error);
+      const onEnd = () => lose(lastError ?? smtpError('Connection closed unexpectedly', 'ECONNECTION'));
+
+      const settle = (mail: InFlight, outcome: Parameters<Submission['settle']>[0]) => {
+        if (mail.settled) return;
+        mail.settled = true;
+        mail.sub.settle(outcome);
+      };
+
+      const start = (sub: Submission): InFlight => {
+        const mail: InFlight = { sub, accepted: 0, refused: [], rcptReplies: [], mailError: null, committed: false, settled: false };
+        awaited.push({ kind: 'mail', mail }, ...sub.envelope.to.map(() => ({ kind: 'rcpt' as const, mail })), { kind: 'data', mail });
+        return mail;
+      };
+
+      /** The next mail to pipeline, or null (none, or one that must go through nodemailer: carried). */
+      const pullNext = (): Submission | null => {
+        if (carried) return null;
+        const sub = pull();
+        if (sub && !pipelinable(sub.envelope)) {
+          carried = sub;
+          return null;
+        }
+        return sub;
+      };
+
+      const writeData = async (mail: InFlight) => {
+        awaitingData = mail;
+        try {
+          await mail.sub.beforeData();
+        } catch (error) {
+          // Not to be sent now (its mark could not be written): the server discards the unfinished transaction.
+          return lose(Object.assign(new Error(`not sent: ${(error as Error)?.message ?? error}`), { code: 'EABORTED' }));
+        }
+        if (ended) return;
+        awaitingData = null;
+        const next = pullNext();
+        const data = messageData(mail.sub.raw);
+        if (next) {
+          socket.write(Buffer.concat([data, Buffer.from(envelopeCommands(next.envelope), 'latin1')]));
+        } else {
+          socket.write(data);
+        }
+        mail.committed = true;
+        this.lastUsed = Date.now();
+        mail.sub.atCommitPoint();
+        awaited.push({ kind: 'message', mail });
+        if (next) start(next);
+      };
+
+      /** After a mail failed in its envelope: RSET, then the next mail's envelope, or the end. */
+      const resetThenNext = () => {
+        awaited.push({ kind: 'rset' });
+        socket.write('RSET\r\n');
+      };
+
+      const onReply = (reply: SmtpReply) => {
+        const item = awaited.shift();
+        if (!item) return lose(smtpError('Unexpected reply', 'EPROTOCOL', reply));
+        if (item.kind === 'rset') {
+          if (reply.code < 200 || reply.code >= 300) return lose(smtpError('Could not reset session state', 'EPROTOCOL', reply, 'RSET'));
+          const next = pullNext();
+          if (next) {
+            start(next);
+            socket.write(envelopeCommands(next.envelope));
+          }
+        } else if (item.kind === 'mail') {
+          if (reply.code >= 300) item.mail.mailError = smtpError('Mail command failed', 'EENVELOPE', reply, 'MAIL FROM');
+        } else if (item.kind === 'rcpt') {
+          const address = item.mail.sub.envelope.to[item.mail.accepted + item.mail.refused.length];
+          if (reply.code >= 200 && reply.code < 300) item.mail.accepted++;
+          else {
+            item.mail.refused.push({ address, response: reply.text });
+            item.mail.rcptReplies.push(reply.text);
+          }
+        } else if (item.kind === 'data') {
+          const mail = item.mail;
+          const envelopeError =
+            mail.mailError ??
+            (mail.accepted === 0
+              ? smtpError(
+                  "Can't send mail - all recipients were rejected",
+                  'EENVELOPE',
+                  // A temporary refusal among them makes the whole one temporary.
+                  toReply(mail.refused.find((r) => /^4/.test(r.response))?.response ?? mail.refused[mail.refused.length - 1]?.response ?? reply.text),
+                  'RCPT TO',
+                )
+              : null);
+          if (envelopeError && reply.code >= 300 && reply.code < 400) {
+            // A server must refuse DATA without a sender or recipient; one that took it cannot be trusted with the session.
+            settle(mail, { error: new SmtpSendError(envelopeError, false) });
+            return lose(smtpError('Server accepted DATA without a valid envelope', 'EPROTOCOL', reply, 'DATA'));
+          }
+          if (envelopeError || reply.code < 200 || reply.code >= 400) {
+            settle(mail, { error: new SmtpSendError(envelopeError ?? smtpError('Data command failed', 'EENVELOPE', reply, 'DATA'), false) });
+            resetThenNext();
+          } else {
+            void writeData(mail);
+          }
+        } else {
+          const mail = item.mail;
+          if (reply.code >= 200 && reply.code < 300) settle(mail, { refused: mail.refused });
+          else settle(mail, { error: new SmtpSendError(smtpError('Message failed', 'EMESSAGE', reply, 'DATA'), true) });
+        }
+        // 421: the server is closing the connection, whatever it was answering.
+        if (reply.code === 421) return lose(smtpError('Server closed the connection', 'ECONNECTION', reply));
+        if (awaited.length === 0 && !awaitingData && !reader.partial) finish(false, null);
+      };
+
+      const onData = (chunk: Buffer) => {
+        let replies: SmtpReply[];
+        try {
+          replies = reader.read(chunk);
+        } catch (error) {
+          return lose(smtpError((error as Error).message, 'EPROTOCOL'));
+        }
+        for (const reply of replies) {
+          if (ended) return;
+          onReply(reply);
+        }
+      };
+
+      socket.removeListener('data', nodemailerReader);
+      socket.on('data', onData);
+      connection.on('error', onError);
+      connection.once('end', onEnd);
+      start(first);
+      socket.write(envelopeCommands(first.envelope));
+    });
   }
 
   /**

@@ -13,6 +13,12 @@ export interface ReceivedMail {
   session: string;
 }
 
+/** smtp-server's connection, as far as the sink reaches into it. */
+interface SinkConnection {
+  id: string;
+  _socket: { destroy(): void; on(event: 'data', listener: (chunk: Buffer) => void): void };
+}
+
 const decodeQuotedPrintable = (text: string) =>
   Buffer.from(text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
 
@@ -35,6 +41,9 @@ export class SmtpSink {
   connections = 0;
   /** This many next MAIL FROMs are answered by closing the connection (a server timing out an idle client as it speaks). */
   closeOnMailFrom = 0;
+  /** While true, what clients send is kept in `inbound`, one entry per chunk the server read. */
+  recordInbound = false;
+  readonly inbound: string[] = [];
   /** Connection-level errors the server saw (resets by killed clients), kept for a failing test's message. */
   readonly connectionErrors: string[] = [];
   private server!: SMTPServer;
@@ -46,8 +55,11 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onConnect(_session, callback) {
+      onConnect(session, callback) {
         sink.connections++;
+        for (const connection of sink.openConnections()) {
+          if (connection.id === session.id) connection._socket.on('data', (chunk: Buffer) => sink.recordInbound && sink.inbound.push(chunk.toString('latin1')));
+        }
         callback();
       },
       onMailFrom(_address, session, callback) {
@@ -134,8 +146,13 @@ export class SmtpSink {
   }
 
   /** smtp-server's own set of open connections. */
-  private openConnections(): Set<{ id: string; _socket: { destroy(): void } }> {
-    return (this.server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections;
+  private openConnections(): Set<SinkConnection> {
+    return (this.server as unknown as { connections: Set<SinkConnection> }).connections;
+  }
+
+  /** Whether EHLO offers PIPELINING (RFC 2920), for connections opened from now on. */
+  set pipelining(offered: boolean) {
+    (this.server as unknown as { options: { hidePIPELINING?: boolean } }).options.hidePIPELINING = !offered;
   }
 
   async stop(): Promise<void> {
