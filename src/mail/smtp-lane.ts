@@ -98,7 +98,7 @@ export class SmtpSendError extends Error {
 export interface Submission {
   envelope: Envelope;
   raw: Buffer;
-  /** Awaited before the message's end of data is written (the lane's PostgreSQL connection must be idle then). */
+  /** Awaited before the message's end of data is written (the lane's PostgreSQL connection must be idle then); rejected, the mail is not sent. */
   beforeData(): Promise<unknown>;
   /** Runs synchronously right after the message and its end of data are handed to the kernel. */
   atCommitPoint(): void;
@@ -110,15 +110,15 @@ export interface Submission {
 interface InFlight {
   sub: Submission;
   accepted: number;
+  /** The recipients refused at RCPT TO, with the server's replies. */
   refused: RefusedRecipient[];
-  /** The refusals of RCPT TO, with their replies (the error when every recipient was refused). */
-  rcptReplies: string[];
   mailError: Error | null;
   committed: boolean;
   settled: boolean;
 }
 
-type Awaited = { kind: 'mail' | 'rcpt' | 'data' | 'message'; mail: InFlight } | { kind: 'rset' };
+/** What a reply that is still to come answers. */
+type AwaitedReply = { kind: 'mail' | 'rcpt' | 'data' | 'message'; mail: InFlight } | { kind: 'rset' };
 
 /** An error shaped like nodemailer's: its code, the server's reply and the reply's code. */
 function smtpError(message: string, code: string, reply?: SmtpReply, command?: string): Error {
@@ -238,7 +238,7 @@ export class SmtpLane {
     const socket = connection._socket as Socket;
     const nodemailerReader = (connection as unknown as { _onSocketData: (chunk: Buffer) => void })._onSocketData;
     const reader = new SmtpReplyReader();
-    const awaited: Awaited[] = [];
+    const awaited: AwaitedReply[] = [];
     let carried: Submission | null = null;
     let ended = false;
     this.lastUsed = Date.now();
@@ -284,7 +284,7 @@ export class SmtpLane {
       };
 
       const start = (sub: Submission): InFlight => {
-        const mail: InFlight = { sub, accepted: 0, refused: [], rcptReplies: [], mailError: null, committed: false, settled: false };
+        const mail: InFlight = { sub, accepted: 0, refused: [], mailError: null, committed: false, settled: false };
         awaited.push({ kind: 'mail', mail }, ...sub.envelope.to.map(() => ({ kind: 'rcpt' as const, mail })), { kind: 'data', mail });
         return mail;
       };
@@ -345,10 +345,7 @@ export class SmtpLane {
         } else if (item.kind === 'rcpt') {
           const address = item.mail.sub.envelope.to[item.mail.accepted + item.mail.refused.length];
           if (reply.code >= 200 && reply.code < 300) item.mail.accepted++;
-          else {
-            item.mail.refused.push({ address, response: reply.text });
-            item.mail.rcptReplies.push(reply.text);
-          }
+          else item.mail.refused.push({ address, response: reply.text });
         } else if (item.kind === 'data') {
           const mail = item.mail;
           const envelopeError =

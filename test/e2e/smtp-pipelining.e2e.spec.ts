@@ -102,6 +102,35 @@ describe('SMTP pipelining: each mail after a lane\'s first costs one write and o
     sink.unknownMailboxes.clear();
   });
 
+  it("never writes the data of a mail whose lane could not record the ones before it: the server discards its transaction", async () => {
+    const { sink } = app;
+    const lane = new SmtpLane(smtpTarget(sink.url, false));
+    sink.received.length = 0;
+    const outcomes: string[] = [];
+    const subjects = ['first', 'unrecordable', 'third'];
+    const pending = [...subjects];
+    try {
+      await lane.sendEach(() => {
+        const subject = pending.shift();
+        if (subject === undefined) return null;
+        return {
+          envelope: { from: 'handoff@flowers.example', to: ['pia@flowers.example'] },
+          raw: Buffer.from(`Subject: ${subject}\r\n\r\nbody\r\n`, 'latin1'),
+          // As MailSender's is when the lane's PostgreSQL connection failed the mark of a mail before.
+          beforeData: () => (subject === 'unrecordable' ? Promise.reject(new Error('connection lost')) : Promise.resolve()),
+          atCommitPoint: () => outcomes.push(`${subject} committed`),
+          settle: (outcome) =>
+            outcomes.push('error' in outcome ? `${subject} ${(outcome.error.smtpError as { code: string }).code}, past commit point: ${outcome.error.pastCommitPoint}` : `${subject} sent`),
+        };
+      });
+    } finally {
+      lane.close();
+    }
+
+    expect(outcomes).toEqual(['first committed', 'first sent', 'unrecordable EABORTED, past commit point: false', 'third committed', 'third sent']);
+    expect(sink.received.map((m) => m.subject)).toEqual(['first', 'third']);
+  });
+
   it('a server without PIPELINING gets one command group at a time, and every mail once', async () => {
     const { sink } = app;
     sink.pipelining = false;
