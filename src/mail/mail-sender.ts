@@ -33,11 +33,11 @@ type ClaimedMail = Pick<OutboxMail, 'id' | 'recipients' | 'subject' | 'textBody'
  * Sends outbox mail. A job claims its own mail and up to 24 others that are due (pending →
  * sending, rows other senders hold skipped) and sends them on its lane and on whichever other
  * lanes are idle at that moment, each lane one mail after another, pipelined where the server
- * allows (SmtpLane.sendEach: a mail's end of data and the next one's envelope in one write). The instant a mail's end of data is written to the SMTP socket,
- * its "sent" mark, built beforehand, is written to the lane's idle PostgreSQL connection in the
- * same synchronous step, in one socket write: a worker killed after both writes leaves a delivered
- * mail and a committed mark; killed before them, an undelivered mail and an abandoned claim
- * (claims.ts) another worker takes over. Only a kill between the two writes (about 50 µs per mail,
+ * allows (SmtpLane.sendEach: a mail's end of data and the next one's envelope in one write). The
+ * instant a mail's end of data is written to the SMTP socket, its "sent" mark, built beforehand,
+ * is written to the lane's idle PostgreSQL connection in the same synchronous step, in one socket
+ * write: a worker killed after both writes leaves a delivered mail and a committed mark; killed
+ * before them, an undelivered mail and an abandoned claim (claims.ts) another worker takes over. Only a kill between the two writes (about 50 µs per mail,
  * measured in docs/escalation.md) can repeat a mail. If the server then refuses, the mark is taken
  * back: a 5xx fails the mail for good, anything else schedules a retry in PostgreSQL with
  * capped exponential backoff, until MAIL_GIVE_UP_AFTER_S after the mail was written.
