@@ -198,7 +198,11 @@ export class MailSender implements OnModuleDestroy {
     const submission: Submission = {
       envelope,
       raw,
-      beforeData: () => previous,
+      // The mails before it done (their marks committed), and the record of the last one's answer, if being written.
+      beforeData: async () => {
+        await previous;
+        await this.transport.beforeMark(lane);
+      },
       atCommitPoint: () => {
         marking = mark.writeTo(marker);
         lane.answerUnrecorded = false;
@@ -219,8 +223,8 @@ export class MailSender implements OnModuleDestroy {
       } catch (error) {
         return this.failed(marker, mail, error, false);
       }
-      // Answered: implied by the lane's next mark, or recorded when the lane goes idle.
-      lane.answerUnrecorded = true;
+      // Answered: implied by the lane's next mark, or recorded a moment later.
+      this.transport.answered(lane, mail.id);
       this.metrics.mailsSent.inc();
       if (outcome.refused.length) await this.partlyRefused(marker, mail, outcome.refused);
       return 'sent';

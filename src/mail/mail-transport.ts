@@ -10,8 +10,12 @@ import { SmtpLane, SmtpReachability, smtpTarget } from './smtp-lane';
 /** How many mails go out at once: each lane is one SMTP connection and one idle PostgreSQL connection. */
 export const MAIL_LANES = 12;
 
-/** How long a lane stays idle before it records the answer its next mark would have implied. */
-const ANSWERED_IDLE_MS = 50;
+/**
+ * How long after a mail's answer a lane records it, unless its next mark (which implies it) is
+ * written first: at once would cost a write per mail; waiting while the next mail's envelope is
+ * answered (seconds, from a slow server) left an answered mail looking in doubt.
+ */
+const ANSWERED_WITHIN_MS = 50;
 
 /**
  * An idle lane's SMTP connection says RSET this often: within our own socket timeout (10 s,
@@ -31,11 +35,14 @@ export interface MailLane {
   marker(): Promise<Client>;
   /**
    * The server has answered the mail this lane marked last, and `mail_lanes` does not say so yet:
-   * the lane's next mark implies it (a lane sends one mail at a time), or the lane records it once
-   * idle (ANSWERED_IDLE_MS). A worker that dies in between leaves that mail in doubt (Reconciler).
+   * the lane's next mark implies it (a lane sends one mail at a time), or the lane records it
+   * ANSWERED_WITHIN_MS after the answer (MailTransport.answered). A worker that dies in between
+   * leaves that mail in doubt (Reconciler).
    */
   answerUnrecorded: boolean;
   answeredTimer?: NodeJS.Timeout;
+  /** The record of an answer being written, which the lane's next mark waits for. */
+  answering: Promise<void>;
 }
 
 @Injectable()
@@ -74,6 +81,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
         smtp: new SmtpLane(target, reachability),
         marker: () => (marker ??= connectMarker().catch((error) => ((marker = null), Promise.reject(error)))),
         answerUnrecorded: false,
+        answering: Promise.resolve(),
       });
     }
   }
@@ -104,7 +112,6 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
       const at = this.free.indexOf(lane);
       if (at < 0 || !(lane.smtp.closed || lane.smtp.idleFor(SMTP_KEEP_ALIVE_MS))) continue;
       this.free.splice(at, 1);
-      clearTimeout(lane.answeredTimer);
       try {
         if (lane.smtp.closed) await lane.smtp.open();
         else await lane.smtp.keepAlive();
@@ -119,7 +126,6 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
   /** Waits for a free lane, runs the work on it, and frees it again. */
   async withLane<T>(work: (lane: MailLane) => Promise<T>): Promise<T> {
     const lane = this.free.pop() ?? (await new Promise<MailLane>((resolve) => this.waiting.push(resolve)));
-    clearTimeout(lane.answeredTimer);
     try {
       return await work(lane);
     } finally {
@@ -129,9 +135,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Up to `count` lanes that are free right now, without waiting; each must be given back with release. */
   takeFree(count: number): MailLane[] {
-    const taken = count > 0 ? this.free.splice(Math.max(0, this.free.length - count)) : [];
-    for (const lane of taken) clearTimeout(lane.answeredTimer);
-    return taken;
+    return count > 0 ? this.free.splice(Math.max(0, this.free.length - count)) : [];
   }
 
   /**
@@ -149,16 +153,33 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
     const next = this.waiting.shift();
     if (next) return next(lane);
     this.free.push(lane);
-    if (lane.answerUnrecorded) lane.answeredTimer = setTimeout(() => void this.recordAnswered(lane), ANSWERED_IDLE_MS);
   }
 
-  /** A free lane records that its last mail was answered (its next mark would have implied it). */
-  private async recordAnswered(lane: MailLane): Promise<void> {
-    if (!lane.answerUnrecorded || !this.free.includes(lane)) return;
+  /**
+   * The server has answered `mailId`, the mail this lane marked last, and its mark is committed:
+   * the lane records the answer ANSWERED_WITHIN_MS later, busy or idle, unless its next mark
+   * (beforeMark) comes first.
+   */
+  answered(lane: MailLane, mailId: string): void {
+    lane.answerUnrecorded = true;
+    clearTimeout(lane.answeredTimer);
+    lane.answeredTimer = setTimeout(() => {
+      if (lane.answerUnrecorded) lane.answering = this.recordAnswered(lane, mailId);
+    }, ANSWERED_WITHIN_MS);
+  }
+
+  /** Called before the lane's next mark is written: that mark implies the answer; one being recorded is waited for, so the mark meets an idle connection. */
+  beforeMark(lane: MailLane): Promise<void> {
+    clearTimeout(lane.answeredTimer);
+    return lane.answering;
+  }
+
+  /** Records that the lane's last mail was answered. Only for that mail: a record arriving after the next mark leaves the next mail's row alone. */
+  private async recordAnswered(lane: MailLane, mailId: string): Promise<void> {
     lane.answerUnrecorded = false;
     try {
       const marker = await lane.marker();
-      await marker.query({ name: ANSWERED_STATEMENT, text: ANSWERED_SQL, values: [laneRecords.get(marker)] });
+      await marker.query({ name: ANSWERED_STATEMENT, text: ANSWERED_SQL, values: [laneRecords.get(marker), mailId] });
     } catch {
       // Left unrecorded: only a death of this worker would put the mail in doubt, settled by the reconciler.
     }
@@ -175,7 +196,8 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
       clearTimeout(lane.answeredTimer);
       lane.smtp.close();
     }
-    // Every answer is in: the lanes' rows go with them.
+    // Every answer is in: the lanes' rows go with them (and with them the answers still to record).
+    await Promise.all(this.free.map((lane) => lane.answering));
     await Promise.all(this.markers.map((client) => client.query(`DELETE FROM mail_lanes WHERE id = $1`, [laneRecords.get(client)]).catch(() => undefined)));
     await Promise.all(this.markers.map((client) => client.end().catch(() => undefined)));
   }
@@ -184,7 +206,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
 const MARK_STATEMENT = 'handoff_mark_sent';
 const LANE_MARK_STATEMENT = 'handoff_lane_marked';
 const ANSWERED_STATEMENT = 'handoff_lane_answered';
-const ANSWERED_SQL = `UPDATE mail_lanes SET answered = true WHERE id = $1`;
+const ANSWERED_SQL = `UPDATE mail_lanes SET answered = true WHERE id = $1 AND marked = $2`;
 
 /**
  * Parses and plans the "sent" mark and the lane's record of it on a lane's connection, once, when
@@ -199,7 +221,7 @@ async function prepareMark(marker: Client): Promise<void> {
     values: [NIL_UUID],
   });
   await marker.query({ name: LANE_MARK_STATEMENT, text: `UPDATE mail_lanes SET marked = $2, marked_at = now(), answered = false WHERE id = $1`, values: [NIL_UUID, null] });
-  await marker.query({ name: ANSWERED_STATEMENT, text: ANSWERED_SQL, values: [NIL_UUID] });
+  await marker.query({ name: ANSWERED_STATEMENT, text: ANSWERED_SQL, values: [NIL_UUID, NIL_UUID] });
 }
 
 /**

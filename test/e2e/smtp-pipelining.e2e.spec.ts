@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { MailSender } from '../../src/mail/mail-sender';
 import { SmtpLane, smtpTarget } from '../../src/mail/smtp-lane';
-import { MAIL_LANES } from '../../src/mail/mail-transport';
+import { MAIL_LANES, MailTransport } from '../../src/mail/mail-transport';
 import { MAILS_PER_JOB } from '../../src/mail/mail-queue';
+import { waitUntil } from '../support/fast-sla';
 import { bearer, startMailingApp, type MailingApp } from '../support/test-app';
 
 /**
@@ -129,6 +130,43 @@ describe('SMTP pipelining: each mail after a lane\'s first costs one write and o
 
     expect(outcomes).toEqual(['first committed', 'first sent', 'unrecordable EABORTED, past commit point: false', 'third committed', 'third sent']);
     expect(sink.received.map((m) => m.subject)).toEqual(['first', 'third']);
+  });
+
+  it("records a mail's answer at once though the lane still waits on the next mail's envelope, so a worker dying then leaves it not in doubt", async () => {
+    const { t, sink } = app;
+    const transport = t.app.get(MailTransport);
+    // One lane for the batch: the other eleven held by the test, so the two mails go one after the other.
+    let lanes = transport.takeFree(MAIL_LANES);
+    while (lanes.length < MAIL_LANES) {
+      for (const lane of lanes) transport.release(lane);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      lanes = transport.takeFree(MAIL_LANES);
+    }
+    transport.release(lanes.pop()!);
+    const mails = await dueMails('answered', 2);
+    sink.received.length = 0;
+    // The server holds its answer to the second MAIL FROM (a slow server, greylisting in the making).
+    let mailFroms = 0;
+    sink.mailFromDelay = () => (++mailFroms === 2 ? 1500 : 0);
+    const lanesRow = async (mailId: string) => (await t.dataSource.query(`SELECT answered FROM mail_lanes WHERE marked = $1`, [mailId]))[0];
+    const sending = t.app.get(MailSender).send(mails[0]);
+    try {
+      await sink.waitFor(() => sink.received.length === 1, 5000, 'the first mail');
+      await sink.waitFor(() => mailFroms === 2, 5000, 'the second envelope');
+      // The first mail is answered and the second's envelope held: a worker killed now must not
+      // leave the first looking unanswered (the reconciler would send it again while the server
+      // was refusing other mail after the data).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(sink.received).toHaveLength(1);
+      expect(await lanesRow(mails[0])).toEqual({ answered: true });
+
+      expect(await sending).toEqual({ sent: 2, retrying: 0, failed: 0 });
+      await waitUntil(async () => (await lanesRow(mails[1]))?.answered === true, 2000, () => 'the second answer recorded once the lane is idle');
+    } finally {
+      sink.mailFromDelay = null;
+      await sending.catch(() => undefined);
+      for (const lane of lanes) transport.release(lane);
+    }
   });
 
   it('a server without PIPELINING gets one command group at a time, and every mail once', async () => {

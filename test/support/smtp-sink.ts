@@ -39,6 +39,8 @@ export class SmtpSink {
   readonly unknownMailboxes = new Set<string>();
   /** SMTP connections accepted so far. */
   connections = 0;
+  /** How long the answer to each MAIL FROM is held back (ms); asked once per MAIL FROM. */
+  mailFromDelay: (() => number) | null = null;
   /** This many next MAIL FROMs are answered by closing the connection (a server timing out an idle client as it speaks). */
   closeOnMailFrom = 0;
   /** While true, what clients send is kept in `inbound`, one entry per chunk the server read. */
@@ -68,7 +70,9 @@ export class SmtpSink {
           for (const connection of sink.openConnections()) if (connection.id === session.id) connection._socket.destroy();
           return;
         }
-        callback(sink.refusal('mail'));
+        const delay = sink.mailFromDelay?.() ?? 0;
+        if (delay > 0) setTimeout(() => callback(sink.refusal('mail')), delay);
+        else callback(sink.refusal('mail'));
       },
       onRcptTo(address, _session, callback) {
         if (sink.unknownMailboxes.has(address.address)) {
