@@ -201,11 +201,11 @@ export class MailSender implements OnModuleDestroy {
       // The mails before it done (their marks committed), and the record of the last one's answer, if being written.
       beforeData: async () => {
         await previous;
-        await this.transport.beforeMark(lane);
+        await lane.answering;
       },
       atCommitPoint: () => {
         marking = mark.writeTo(marker);
-        lane.answerUnrecorded = false;
+        this.transport.marking(lane);
       },
       settle: (outcome) => answered(outcome),
     };

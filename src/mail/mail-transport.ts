@@ -158,7 +158,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
   /**
    * The server has answered `mailId`, the mail this lane marked last, and its mark is committed:
    * the lane records the answer ANSWERED_WITHIN_MS later, busy or idle, unless its next mark
-   * (beforeMark) comes first.
+   * (marking) comes first.
    */
   answered(lane: MailLane, mailId: string): void {
     lane.answerUnrecorded = true;
@@ -168,10 +168,10 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
     }, ANSWERED_WITHIN_MS);
   }
 
-  /** Called before the lane's next mark is written: that mark implies the answer; one being recorded is waited for, so the mark meets an idle connection. */
-  beforeMark(lane: MailLane): Promise<void> {
+  /** The lane's next mark is being written, in the same synchronous step as its end of data: it implies the answer to the mail before. */
+  marking(lane: MailLane): void {
     clearTimeout(lane.answeredTimer);
-    return lane.answering;
+    lane.answerUnrecorded = false;
   }
 
   /** Records that the lane's last mail was answered. Only for that mail: a record arriving after the next mark leaves the next mail's row alone. */

@@ -132,9 +132,18 @@ describe('SMTP pipelining: each mail after a lane\'s first costs one write and o
     expect(sink.received.map((m) => m.subject)).toEqual(['first', 'third']);
   });
 
-  it("records a mail's answer at once though the lane still waits on the next mail's envelope, so a worker dying then leaves it not in doubt", async () => {
+  it.each([
+    ['offering PIPELINING', true],
+    ['without PIPELINING', false],
+  ])("records a mail's answer at once though the lane still waits on the next mail's envelope (a server %s), so a worker dying then leaves it not in doubt", async (_, pipelining) => {
     const { t, sink } = app;
     const transport = t.app.get(MailTransport);
+    if (!pipelining) {
+      sink.pipelining = false;
+      const before = sink.connections;
+      sink.dropConnections();
+      await sink.waitFor(() => sink.connections >= before + MAIL_LANES, 15000, 'every lane connected again');
+    }
     // One lane for the batch: the other eleven held by the test, so the two mails go one after the other.
     let lanes = transport.takeFree(MAIL_LANES);
     while (lanes.length < MAIL_LANES) {
@@ -164,6 +173,7 @@ describe('SMTP pipelining: each mail after a lane\'s first costs one write and o
       await waitUntil(async () => (await lanesRow(mails[1]))?.answered === true, 2000, () => 'the second answer recorded once the lane is idle');
     } finally {
       sink.mailFromDelay = null;
+      sink.pipelining = true;
       await sending.catch(() => undefined);
       for (const lane of lanes) transport.release(lane);
     }
