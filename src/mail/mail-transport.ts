@@ -34,12 +34,11 @@ export interface MailLane {
   /** Connected on first use; idle whenever the lane is free, so a query written to it goes out at once. */
   marker(): Promise<Client>;
   /**
-   * The server has answered the mail this lane marked last, and `mail_lanes` does not say so yet:
-   * the lane's next mark implies it (a lane sends one mail at a time), or the lane records it
+   * Set while the server has answered the mail this lane marked last and `mail_lanes` does not say
+   * so yet: the lane's next mark implies it (a lane sends one mail at a time), or this records it
    * ANSWERED_WITHIN_MS after the answer (MailTransport.answered). A worker that dies in between
    * leaves that mail in doubt (Reconciler).
    */
-  answerUnrecorded: boolean;
   answeredTimer?: NodeJS.Timeout;
   /** The record of an answer being written, which the lane's next mark waits for. */
   answering: Promise<void>;
@@ -80,7 +79,6 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
       this.free.push({
         smtp: new SmtpLane(target, reachability),
         marker: () => (marker ??= connectMarker().catch((error) => ((marker = null), Promise.reject(error)))),
-        answerUnrecorded: false,
         answering: Promise.resolve(),
       });
     }
@@ -161,22 +159,17 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
    * (marking) comes first.
    */
   answered(lane: MailLane, mailId: string): void {
-    lane.answerUnrecorded = true;
     clearTimeout(lane.answeredTimer);
-    lane.answeredTimer = setTimeout(() => {
-      if (lane.answerUnrecorded) lane.answering = this.recordAnswered(lane, mailId);
-    }, ANSWERED_WITHIN_MS);
+    lane.answeredTimer = setTimeout(() => (lane.answering = this.recordAnswered(lane, mailId)), ANSWERED_WITHIN_MS);
   }
 
   /** The lane's next mark is being written, in the same synchronous step as its end of data: it implies the answer to the mail before. */
   marking(lane: MailLane): void {
     clearTimeout(lane.answeredTimer);
-    lane.answerUnrecorded = false;
   }
 
   /** Records that the lane's last mail was answered. Only for that mail: a record arriving after the next mark leaves the next mail's row alone. */
   private async recordAnswered(lane: MailLane, mailId: string): Promise<void> {
-    lane.answerUnrecorded = false;
     try {
       const marker = await lane.marker();
       await marker.query({ name: ANSWERED_STATEMENT, text: ANSWERED_SQL, values: [laneRecords.get(marker), mailId] });
