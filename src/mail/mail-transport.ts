@@ -6,6 +6,7 @@ import { AppConfig } from '../common/app-config';
 import { NIL_UUID } from '../common/uuid';
 import { buildMimeMessage, type OutgoingMail } from './mime-message';
 import { SmtpLane, SmtpReachability, smtpTarget } from './smtp-lane';
+import type { Envelope } from './smtp-wire';
 
 /** How many mails go out at once: each lane is one SMTP connection and one idle PostgreSQL connection. */
 export const MAIL_LANES = 12;
@@ -178,7 +179,7 @@ export class MailTransport implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  compose(mail: OutgoingMail): { envelope: { from: string; to: string[] }; raw: Buffer } {
+  compose(mail: OutgoingMail): { envelope: Envelope; raw: Buffer } {
     return { envelope: { from: this.config.mailFrom, to: mail.to }, raw: buildMimeMessage(this.config.mailFrom, mail) };
   }
 

@@ -133,8 +133,9 @@ function smtpError(message: string, code: string, reply?: SmtpReply, command?: s
 }
 
 /**
- * One SMTP connection sending one message at a time. `atCommitPoint` runs synchronously right
- * after the end-of-data marker is handed to the kernel — the instant the message becomes the
+ * One SMTP connection sending one message at a time (sendEach), the next one's envelope pipelined
+ * behind the current one's end of data where the server allows. `atCommitPoint` runs synchronously
+ * right after the end-of-data marker is handed to the kernel — the instant the message becomes the
  * server's — so the caller can record "sent" within microseconds of it, not a round trip later.
  */
 export class SmtpLane {
@@ -403,12 +404,13 @@ export class SmtpLane {
   }
 
   /**
-   * Resolves with the recipients the server refused while it took the message for the others (none,
-   * as a rule). A connection kept open may be closed by the server just as a mail starts on it; lost
+   * One mail through nodemailer's own send (sendEach's way for servers without PIPELINING and for
+   * non-ASCII addresses). Resolves with the recipients the server refused while it took the message
+   * for the others (none, as a rule). A connection kept open may be closed by the server just as a mail starts on it; lost
    * before the end of data, nothing of the mail reached the server, so it goes once more on a new
    * connection at once instead of waiting for a retry.
    */
-  async send(envelope: { from: string; to: string[] }, raw: Buffer, atCommitPoint: () => void): Promise<RefusedRecipient[]> {
+  private async send(envelope: Envelope, raw: Buffer, atCommitPoint: () => void): Promise<RefusedRecipient[]> {
     const reused = this.connection !== null && this.isOpen(this.connection);
     try {
       return await this.sendOnce(envelope, raw, atCommitPoint);
@@ -418,7 +420,7 @@ export class SmtpLane {
     }
   }
 
-  private async sendOnce(envelope: { from: string; to: string[] }, raw: Buffer, atCommitPoint: () => void): Promise<RefusedRecipient[]> {
+  private async sendOnce(envelope: Envelope, raw: Buffer, atCommitPoint: () => void): Promise<RefusedRecipient[]> {
     const connection = await this.connected();
     this.lastUsed = Date.now();
     const socket = connection._socket as Socket;
